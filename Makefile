@@ -1,0 +1,50 @@
+# Two commands on a fresh machine: `make demo` and `make test`. Everything else is a helper.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+SERVE ?= 1
+PORT ?= 8501
+INVOICES ?=
+PYTEST_ARGS ?=
+
+.PHONY: setup demo ibm serve test lint format dev clean
+
+$(VENV)/.installed: pyproject.toml requirements.lock
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
+	touch $@
+
+setup: $(VENV)/.installed
+
+demo: setup
+	$(BIN)/python -m dagster_project.cli demo $(if $(INVOICES),--invoices $(INVOICES),)
+	@if [ "$(SERVE)" = "1" ]; then $(MAKE) --no-print-directory serve; fi
+
+ibm: setup
+	$(BIN)/python -m dagster_project.cli ibm
+	@if [ "$(SERVE)" = "1" ]; then CM_DATA_DIR=data/ibm $(MAKE) --no-print-directory serve; fi
+
+serve: setup
+	@echo "Dashboard: http://localhost:$(PORT)"
+	$(BIN)/streamlit run dashboards/app.py --server.port $(PORT) --server.headless true \
+		--browser.gatherUsageStats false
+
+test: setup lint
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	cd dbt && ../$(BIN)/sqlfluff lint models tests
+
+format: setup
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+dev: setup
+	$(BIN)/dagster dev
+
+clean:
+	rm -rf data/landing data/warehouse data/models data/exports data/demo data/ibm dbt/target

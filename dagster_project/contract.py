@@ -1,0 +1,174 @@
+"""The canonical input contract: the tables every adapter produces and the loader reads.
+
+Landing CSV files follow one format: UTF-8, comma separated, a header row, ISO dates
+(YYYY-MM-DD), ISO timestamps in UTC, a dot as decimal separator, booleans as true/false.
+
+Sign conventions (see docs/decisions.md):
+- documents.amount is the amount printed on the document; its effect on the receivable comes
+  from document_type: invoice and debit_note raise it, credit_note and write_off lower it.
+- allocations.amount is cash (or a booked settlement) received: positive lowers the
+  receivable, negative (a returned direct debit, a refund) raises it again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    sql_type: str
+    required: bool = False
+    allowed: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """One raw table: where its landing files live and what a valid row looks like."""
+
+    name: str
+    landing_glob: str
+    key: tuple[str, ...]
+    columns: tuple[Column, ...] = field(default_factory=tuple)
+
+    @property
+    def column_names(self) -> list[str]:
+        return [column.name for column in self.columns]
+
+
+MONEY = "DECIMAL(18,2)"
+DOCUMENT_TYPES = ("invoice", "debit_note", "credit_note", "write_off")
+CHANNELS = ("email", "sms", "whatsapp", "letter", "phone")
+PSP_STATUSES = ("paid", "pending", "failed", "refunded", "charged_back", "reversed")
+
+ENTITIES = TableSpec(
+    name="entities",
+    landing_glob="erp/*/entities*.csv",
+    key=("entity_id",),
+    columns=(
+        Column("entity_id", "VARCHAR", required=True),
+        Column("entity_name", "VARCHAR", required=True),
+        Column("division", "VARCHAR", required=True),
+        Column("country_code", "VARCHAR", required=True),
+        Column("base_currency", "VARCHAR", required=True),
+        Column("time_zone", "VARCHAR", required=True),
+    ),
+)
+
+CUSTOMERS = TableSpec(
+    name="customers",
+    landing_glob="erp/*/customers*.csv",
+    key=("entity_id", "customer_id"),
+    columns=(
+        Column("entity_id", "VARCHAR", required=True),
+        Column("customer_id", "VARCHAR", required=True),
+        Column("customer_name", "VARCHAR", required=True),
+        Column("customer_type", "VARCHAR", required=True, allowed=("b2b", "b2c")),
+        Column("country_code", "VARCHAR", required=True),
+        Column("language", "VARCHAR"),
+        Column("segment", "VARCHAR"),
+        Column("email", "VARCHAR"),
+        Column("phone", "VARCHAR"),
+        Column("iban", "VARCHAR"),
+        Column("group_debtor_id", "VARCHAR"),
+        Column("credit_limit", MONEY),
+    ),
+)
+
+DOCUMENTS = TableSpec(
+    name="documents",
+    landing_glob="erp/*/documents*.csv",
+    key=("entity_id", "document_id"),
+    columns=(
+        Column("entity_id", "VARCHAR", required=True),
+        Column("document_id", "VARCHAR", required=True),
+        Column("document_type", "VARCHAR", required=True, allowed=DOCUMENT_TYPES),
+        Column("document_number", "VARCHAR", required=True),
+        Column("customer_id", "VARCHAR", required=True),
+        Column("issue_date", "DATE", required=True),
+        Column("due_date", "DATE"),
+        Column("currency", "VARCHAR", required=True),
+        Column("amount", MONEY, required=True),
+        Column("payment_reference", "VARCHAR"),
+        Column("applies_to_document_id", "VARCHAR"),
+        Column("is_disputed", "BOOLEAN"),
+    ),
+)
+
+ALLOCATIONS = TableSpec(
+    name="allocations",
+    landing_glob="erp/*/allocations*.csv",
+    key=("entity_id", "allocation_id"),
+    columns=(
+        Column("entity_id", "VARCHAR", required=True),
+        Column("allocation_id", "VARCHAR", required=True),
+        Column("customer_id", "VARCHAR", required=True),
+        Column("document_id", "VARCHAR"),
+        Column("amount", MONEY, required=True),
+        Column("currency", "VARCHAR", required=True),
+        Column("booked_date", "DATE", required=True),
+        Column("method", "VARCHAR"),
+        Column("source", "VARCHAR", required=True, allowed=("erp", "psp", "bank")),
+    ),
+)
+
+CONTACTS = TableSpec(
+    name="contacts",
+    landing_glob="erp/*/contacts*.csv",
+    key=("entity_id", "contact_id"),
+    columns=(
+        Column("entity_id", "VARCHAR", required=True),
+        Column("contact_id", "VARCHAR", required=True),
+        Column("customer_id", "VARCHAR", required=True),
+        Column("document_id", "VARCHAR"),
+        Column("sent_at", "TIMESTAMP", required=True),
+        Column("channel", "VARCHAR", required=True, allowed=CHANNELS),
+        Column("tone", "VARCHAR"),
+        Column("language", "VARCHAR"),
+        Column("offer", "VARCHAR"),
+        Column("reminder_level", "INTEGER"),
+    ),
+)
+
+PSP_EVENTS = TableSpec(
+    name="psp_events",
+    landing_glob="psp/*/psp_events*.csv",
+    key=("provider", "event_id"),
+    columns=(
+        Column("provider", "VARCHAR", required=True),
+        Column("event_id", "VARCHAR", required=True),
+        Column("transaction_id", "VARCHAR", required=True),
+        Column("entity_id", "VARCHAR", required=True),
+        Column("invoice_reference", "VARCHAR"),
+        Column("amount", MONEY, required=True),
+        Column("currency", "VARCHAR", required=True),
+        Column("status", "VARCHAR", required=True, allowed=PSP_STATUSES),
+        Column("method", "VARCHAR"),
+        Column("event_at", "TIMESTAMP", required=True),
+        Column("received_at", "TIMESTAMP", required=True),
+    ),
+)
+
+FX_RATES = TableSpec(
+    name="fx_rates",
+    landing_glob="reference/fx_rates*.csv",
+    key=("rate_date", "currency", "quote_currency"),
+    columns=(
+        Column("rate_date", "DATE", required=True),
+        Column("currency", "VARCHAR", required=True),
+        Column("quote_currency", "VARCHAR", required=True),
+        Column("rate", "DECIMAL(18,8)", required=True),
+    ),
+)
+
+TABLES: tuple[TableSpec, ...] = (
+    ENTITIES,
+    CUSTOMERS,
+    DOCUMENTS,
+    ALLOCATIONS,
+    CONTACTS,
+    PSP_EVENTS,
+    FX_RATES,
+)
+TABLES_BY_NAME = {table.name: table for table in TABLES}

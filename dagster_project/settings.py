@@ -1,0 +1,91 @@
+"""One place for configuration: environment variables with sane defaults.
+
+dbt's profiles.yml, the Dagster resources, the ML code and the dashboard all read their paths
+and options from here, so switching the data folder (demo group, IBM sample, a real group)
+is one variable: CM_DATA_DIR.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DBT_PROJECT_DIR = REPO_ROOT / "dbt"
+GROUP_TIME_ZONE = "Europe/Amsterdam"
+
+
+def _path(name: str, default: Path) -> Path:
+    value = os.environ.get(name)
+    if not value:
+        return default
+    path = Path(value)
+    return path if path.is_absolute() else REPO_ROOT / path
+
+
+def _today_in_group_zone() -> date:
+    return datetime.now(ZoneInfo(GROUP_TIME_ZONE)).date()
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resolved configuration for one run; build it with `get_settings()`."""
+
+    data_dir: Path
+    warehouse_path: Path
+    published_path: Path
+    segments_file: Path
+    as_of_date: date
+    group_currency: str
+    duckdb_threads: int
+    duckdb_memory_limit: str
+
+    @property
+    def landing_dir(self) -> Path:
+        return self.data_dir / "landing"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.data_dir / "models"
+
+    @property
+    def exports_dir(self) -> Path:
+        return self.data_dir / "exports"
+
+    @property
+    def truth_dir(self) -> Path:
+        """Ground truth of the demo generator, kept apart from anything the stack loads."""
+        return self.data_dir / "demo" / "truth"
+
+    def dbt_env(self) -> dict[str, str]:
+        """Environment for a dbt subprocess, so its profile points at the same warehouse."""
+        return {
+            "CM_WAREHOUSE_PATH": str(self.warehouse_path),
+            "CM_DUCKDB_THREADS": str(self.duckdb_threads),
+            "CM_DUCKDB_MEMORY_LIMIT": self.duckdb_memory_limit,
+        }
+
+    def dbt_vars(self) -> dict[str, str]:
+        return {"as_of_date": self.as_of_date.isoformat(), "group_currency": self.group_currency}
+
+    def duckdb_config(self) -> dict[str, str | int]:
+        return {"threads": self.duckdb_threads, "memory_limit": self.duckdb_memory_limit}
+
+
+def get_settings() -> Settings:
+    """Read the environment now (not at import), so tests can point a run at a temp folder."""
+    data_dir = _path("CM_DATA_DIR", REPO_ROOT / "data")
+    as_of = os.environ.get("CM_AS_OF_DATE")
+    return Settings(
+        data_dir=data_dir,
+        warehouse_path=_path("CM_WAREHOUSE_PATH", data_dir / "warehouse" / "warehouse.duckdb"),
+        published_path=_path("CM_PUBLISHED_PATH", data_dir / "warehouse" / "published.duckdb"),
+        segments_file=_path("CM_SEGMENTS_FILE", REPO_ROOT / "data" / "config" / "segments.yml"),
+        as_of_date=date.fromisoformat(as_of) if as_of else _today_in_group_zone(),
+        group_currency=os.environ.get("CM_GROUP_CURRENCY", "EUR"),
+        duckdb_threads=int(os.environ.get("CM_DUCKDB_THREADS", "2")),
+        duckdb_memory_limit=os.environ.get("CM_DUCKDB_MEMORY_LIMIT", "8GB"),
+    )
