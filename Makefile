@@ -5,6 +5,7 @@ BIN := $(VENV)/bin
 SERVE ?= 1
 PORT ?= 8501
 INVOICES ?=
+ENTITIES ?=
 PYTEST_ARGS ?=
 
 .PHONY: setup demo ibm serve test lint format dev clean
@@ -13,13 +14,13 @@ $(VENV)/.installed: pyproject.toml requirements.lock
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -r requirements.lock
-	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
+	$(BIN)/pip install --quiet --no-deps -e .
 	touch $@
 
 setup: $(VENV)/.installed
 
 demo: setup
-	$(BIN)/python -m dagster_project.cli demo $(if $(INVOICES),--invoices $(INVOICES),)
+	$(BIN)/python -m dagster_project.cli demo $(if $(INVOICES),--invoices $(INVOICES),) $(if $(ENTITIES),--entities $(ENTITIES),)
 	@if [ "$(SERVE)" = "1" ]; then $(MAKE) --no-print-directory serve; fi
 
 ibm: setup

@@ -210,6 +210,32 @@ def load_file(
         return FileLoad(source_file, table.name, 0, 0, 0, skipped=True)
 
     load_id = uuid.uuid4().hex
+    try:
+        return _load_new_file(con, table, path, source_file, content_hash, load_id)
+    except duckdb.Error as error:
+        # The file as a whole cannot be read (encoding, not CSV): quarantine it, go on.
+        reason = f"file could not be read: {str(error).splitlines()[0]}"
+        log.warning("%s: %s quarantined: %s", table.name, source_file, reason)
+        con.execute(
+            "insert into raw._quarantine values (?, ?, ?, null, ?, null, current_timestamp)",
+            [load_id, source_file, table.name, reason],
+        )
+        con.execute(
+            "insert into raw._load_ledger values (?, ?, ?, ?, 0, 0, 0, current_timestamp)",
+            [source_file, table.name, content_hash, load_id],
+        )
+        return FileLoad(source_file, table.name, 0, 0, 0)
+
+
+def _load_new_file(
+    con: duckdb.DuckDBPyConnection,
+    table: TableSpec,
+    path: Path,
+    source_file: str,
+    content_hash: str,
+    load_id: str,
+) -> FileLoad:
+    """Read, validate and append one file in a single transaction."""
     con.execute("begin transaction")
     try:
         header = _read_text_file(con, path)
@@ -246,6 +272,12 @@ def load_file(
             """
         ).fetchone()
         rows_read, rows_loaded = (int(counts[0]), int(counts[1])) if counts else (0, 0)
+        if missing and rows_read == 0:
+            # No record to carry the reason: note the file itself (source_row null).
+            con.execute(
+                "insert into raw._quarantine values (?, ?, ?, null, ?, null, current_timestamp)",
+                [load_id, source_file, table.name, f"no records, and the header lacks {missing}"],
+            )
         con.execute(
             "insert into raw._load_ledger values (?, ?, ?, ?, ?, ?, ?, current_timestamp)",
             [

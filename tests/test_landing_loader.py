@@ -1,0 +1,99 @@
+"""The landing loader: valid rows in, bad rows quarantined with file, line and reason."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from dagster_project.connectors.landing import load_table
+from dagster_project.contract import DOCUMENTS, ENTITIES
+
+HEADER = (
+    "entity_id,document_id,document_type,document_number,customer_id,issue_date,due_date,"
+    "currency,amount,payment_reference,applies_to_document_id,is_disputed"
+)
+LINES = [
+    "E1,D1,invoice,N1,C1,2024-01-01,2024-01-31,EUR,100.00,RF18539007547034,,false",
+    "E1,D2,invoice,N2,C1,2024-13-01,2024-01-31,EUR,100.005,,,false",
+    "E1,D3,invoice,N3,C1,2024-01-01,2024-01-31,EUR,1,00,,,false",
+    "E1,D1,Invoice,N1,C1,2024-01-01,,EUR,5,,,",
+    "E1,D4,inv",
+    "E1,D5,Credit_Note,N5,C1,2024-02-01,,EUR,-12.50,,D1,",
+]
+
+
+@pytest.fixture
+def landing(tmp_path: Path) -> Path:
+    folder = tmp_path / "landing" / "erp" / "E1"
+    folder.mkdir(parents=True)
+    (folder / "documents.csv").write_text("\n".join([HEADER, *LINES]) + "\n", encoding="utf-8")
+    return tmp_path / "landing"
+
+
+def test_valid_rows_load_and_bad_rows_are_quarantined_with_line_and_reason(
+    landing: Path,
+) -> None:
+    con = duckdb.connect()
+    [result] = load_table(con, DOCUMENTS, landing)
+
+    assert (result.rows_read, result.rows_loaded, result.rows_quarantined) == (6, 2, 4)
+    loaded = con.execute(
+        "select document_id, document_type, amount, _source_row from raw.documents order by 1"
+    ).fetchall()
+    assert loaded == [("D1", "invoice", Decimal("100.00"), 2), ("D5", "credit_note", -12.5, 7)]
+    reasons = dict(
+        con.execute("select source_row, reason from raw._quarantine order by 1").fetchall()
+    )
+    assert set(reasons) == {3, 4, 5, 6}
+    assert "issue_date '2024-13-01' is not a valid DATE" in reasons[3]
+    assert "amount '100.005' has more decimals than DECIMAL(18,2)" in reasons[3]
+    assert "Expected Number of Columns: 12 Found: 13" in reasons[4]
+    assert "duplicate key within the file" in reasons[5]
+    assert reasons[6].startswith("line could not be read")
+    ledger = con.execute(
+        "select source_file, rows_read, rows_loaded, rows_quarantined from raw._load_ledger"
+    ).fetchall()
+    assert ledger == [("erp/E1/documents.csv", 6, 2, 4)]
+
+
+def test_reloading_the_same_file_changes_nothing(landing: Path) -> None:
+    con = duckdb.connect()
+    load_table(con, DOCUMENTS, landing)
+    before = con.execute("select count(*) from raw.documents").fetchone()
+    [again] = load_table(con, DOCUMENTS, landing)
+    assert again.skipped
+    assert con.execute("select count(*) from raw.documents").fetchone() == before
+    assert con.execute("select count(*) from raw._quarantine").fetchone() == (4,)
+
+
+def test_a_missing_column_quarantines_every_row_with_the_reason(tmp_path: Path) -> None:
+    folder = tmp_path / "erp" / "E9"
+    folder.mkdir(parents=True)
+    (folder / "entities.csv").write_text(
+        "entity_id,entity_name,division,country_code,base_currency\nE9,Nine,retail,NL,EUR\n"
+    )
+    con = duckdb.connect()
+    [result] = load_table(con, ENTITIES, tmp_path)
+    assert (result.rows_loaded, result.rows_quarantined) == (0, 1)
+    reason = con.execute("select reason from raw._quarantine").fetchone()[0]
+    assert "column time_zone is missing from the file header" in reason
+
+
+def test_an_unreadable_file_is_quarantined_and_the_load_goes_on(tmp_path: Path) -> None:
+    for entity, content in (("E1", b"\x00\x01\x02 not a csv"), ("E2", None)):
+        folder = tmp_path / "erp" / entity
+        folder.mkdir(parents=True)
+        if content is None:
+            content = (
+                b"entity_id,entity_name,division,country_code,base_currency,time_zone\n"
+                b"E2,Two,retail,NL,EUR,Europe/Amsterdam\n"
+            )
+        (folder / "entities.csv").write_bytes(content)
+    con = duckdb.connect()
+    results = load_table(con, ENTITIES, tmp_path)
+    assert [r.rows_loaded for r in results] == [0, 1]
+    assert con.execute("select entity_id from raw.entities").fetchall() == [("E2",)]
+    assert con.execute("select count(*) from raw._quarantine").fetchone()[0] >= 1
