@@ -1,0 +1,64 @@
+"""The credit-management dashboard: `streamlit run dashboards/app.py`.
+
+One navigation for every page; each page is a `render()` function in `dashboards/pages/`.
+The app only reads the published copy of the warehouse; when there is none yet, or it cannot
+be read, it says so and what to run instead of showing a stack trace.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# `streamlit run` puts only this folder on the path; the pages import the `dashboards` and
+# `dagster_project` packages from the repository root.
+REPO_ROOT = Path(__file__).resolve().parent.parent
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))
+
+import duckdb  # noqa: E402
+import streamlit as st  # noqa: E402
+
+from dagster_project.settings import get_settings  # noqa: E402
+from dashboards import data  # noqa: E402
+from dashboards.pages import group_overview  # noqa: E402
+
+APP_TITLE = "Credit management"
+
+
+def _pages() -> list[st.Page]:
+    return [
+        st.Page(
+            group_overview.render,
+            title="Group overview",
+            icon=":material/account_balance:",
+            url_path="group",
+            default=True,
+        ),
+    ]
+
+
+def main() -> None:
+    st.set_page_config(page_title=APP_TITLE, page_icon=":material/payments:", layout="wide")
+    page = st.navigation(_pages())
+
+    if data.published_warehouse() is None:
+        st.title(APP_TITLE)
+        st.info(
+            f"No published warehouse at {get_settings().published_path}: "
+            "run `make demo SERVE=0` first."
+        )
+        return
+
+    try:
+        page.run()
+    except duckdb.Error as error:
+        # A half-built or older warehouse lacks a mart or a column: say which, not a traceback.
+        st.error(
+            f"The published warehouse at {get_settings().published_path} could not be read. "
+            "Run `make demo SERVE=0` to build and publish it again."
+        )
+        st.caption(f"{type(error).__name__}: {str(error).splitlines()[0]}")
+
+
+main()

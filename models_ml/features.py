@@ -1,0 +1,207 @@
+"""Invoice features as of a scoring date T, computed in DuckDB from the marts.
+
+Point in time: every feature uses only what was known on T. The marts are built as of the
+warehouse's as-of date, which is later than T for training snapshots, so each step filters by
+date: documents issued on or before T, settlements on or before T (a settlement after T leaves
+the invoice open at T), contacts sent on or before T. Amounts are features here, not money, so
+they are cast to DOUBLE.
+
+Two populations share one query: the invoices open at T from `marts.fct_invoices` (training
+snapshots) and the open invoices of `marts.fct_open_items` (scoring at the warehouse's as-of
+date).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+
+NUMERIC_FEATURES = [
+    "amount_base",
+    "amount_to_median_ratio",
+    "terms_days",
+    "days_past_due",
+    "is_due_month_end",
+    "hist_settled_count",
+    "hist_late_share",
+    "hist_mean_days_late",
+    "days_since_last_payment",
+    "open_invoice_count",
+    "open_amount_base",
+    "invoice_reminder_count",
+    "debtor_reminders_90d",
+]
+CATEGORICAL_FEATURES = ["customer_type", "segment", "division", "country_code", "language"]
+FEATURES = NUMERIC_FEATURES + CATEGORICAL_FEATURES
+KEY_COLUMNS = ["as_of_date", "entity_id", "customer_id", "document_id", "due_date"]
+# Not a model input: the marts carry the dispute flag as it is today, not as it was on T
+# (docs/decisions.md, D6). Kept beside the features for the decision policy.
+CONTEXT_COLUMNS = ["is_disputed"]
+MISSING_CATEGORY = "unknown"
+
+REMINDER_WINDOW_DAYS = 90
+
+OPEN_INVOICES_AT_T = """
+    select entity_id, customer_id, document_id, due_date, amount_base, terms_days, is_disputed
+    from open_invoices
+"""
+
+OPEN_ITEMS_AT_AS_OF = """
+    select
+        items.entity_id,
+        items.customer_id,
+        items.item_id as document_id,
+        coalesce(items.due_date, items.issue_date) as due_date,
+        coalesce(invoices.amount_base, cast(items.open_amount_base as double)) as amount_base,
+        coalesce(
+            invoices.terms_days,
+            cast(coalesce(items.due_date, items.issue_date) - items.issue_date as double)
+        ) as terms_days,
+        coalesce(items.is_disputed, invoices.is_disputed, false) as is_disputed,
+    from marts.fct_open_items as items
+    left join invoices
+        on invoices.entity_id = items.entity_id and invoices.document_id = items.item_id
+    where items.as_of_date = $as_of
+        and items.item_type in ('invoice', 'debit_note')
+        and items.open_amount > 0
+"""
+
+FEATURES_SQL = """
+with
+
+invoices as (
+    select
+        entity_id,
+        customer_id,
+        document_id,
+        issue_date,
+        coalesce(due_date, issue_date) as due_date,
+        cast(coalesce(terms_days, coalesce(due_date, issue_date) - issue_date) as double)
+            as terms_days,
+        cast(amount_base as double) as amount_base,
+        settled_date,
+        settled_date - coalesce(due_date, issue_date) as days_late,
+        coalesce(is_disputed, false) as is_disputed,
+    from marts.fct_invoices
+    where issue_date <= $as_of
+),
+
+open_invoices as (
+    select * from invoices where settled_date is null or settled_date > $as_of
+),
+
+population as ({population}),
+
+debtor_history as (
+    select
+        entity_id,
+        customer_id,
+        count(*) as settled_count,
+        avg(case when days_late > 0 then 1.0 else 0.0 end) as late_share,
+        avg(days_late) as mean_days_late,
+        max(settled_date) as last_payment_date,
+    from invoices
+    where settled_date <= $as_of
+    group by entity_id, customer_id
+),
+
+debtor_amounts as (
+    select entity_id, customer_id, median(amount_base) as median_amount_base,
+    from invoices
+    where issue_date < $as_of
+    group by entity_id, customer_id
+),
+
+debtor_open as (
+    select entity_id, customer_id, count(*) as open_count, sum(amount_base) as open_amount,
+    from open_invoices
+    group by entity_id, customer_id
+),
+
+contacts as (
+    select entity_id, customer_id, document_id, sent_date,
+    from marts.fct_contacts
+    where sent_date <= $as_of
+),
+
+invoice_reminders as (
+    select entity_id, document_id, count(*) as reminder_count,
+    from contacts
+    where document_id is not null
+    group by entity_id, document_id
+),
+
+debtor_reminders as (
+    select entity_id, customer_id, count(*) as reminder_count,
+    from contacts
+    where sent_date > $as_of - {reminder_window}
+    group by entity_id, customer_id
+),
+
+final as (
+    select
+        $as_of as as_of_date,
+        population.entity_id,
+        population.customer_id,
+        population.document_id,
+        population.due_date,
+        population.amount_base,
+        population.amount_base / nullif(debtor_amounts.median_amount_base, 0)
+            as amount_to_median_ratio,
+        population.terms_days,
+        cast($as_of - population.due_date as double) as days_past_due,
+        cast(population.due_date = last_day(population.due_date) as double)
+            as is_due_month_end,
+        cast(coalesce(debtor_history.settled_count, 0) as double) as hist_settled_count,
+        debtor_history.late_share as hist_late_share,
+        debtor_history.mean_days_late as hist_mean_days_late,
+        cast($as_of - debtor_history.last_payment_date as double) as days_since_last_payment,
+        cast(coalesce(debtor_open.open_count, 0) as double) as open_invoice_count,
+        coalesce(debtor_open.open_amount, 0) as open_amount_base,
+        cast(coalesce(invoice_reminders.reminder_count, 0) as double)
+            as invoice_reminder_count,
+        cast(coalesce(debtor_reminders.reminder_count, 0) as double) as debtor_reminders_90d,
+        coalesce(customers.customer_type, '{missing}') as customer_type,
+        coalesce(customers.segment, '{missing}') as segment,
+        coalesce(customers.division, entities.division, '{missing}') as division,
+        coalesce(customers.country_code, entities.country_code, '{missing}') as country_code,
+        coalesce(customers.language, '{missing}') as language,
+        population.is_disputed,
+    from population
+    left join debtor_history using (entity_id, customer_id)
+    left join debtor_amounts using (entity_id, customer_id)
+    left join debtor_open using (entity_id, customer_id)
+    left join invoice_reminders using (entity_id, document_id)
+    left join debtor_reminders using (entity_id, customer_id)
+    left join marts.dim_customers as customers using (entity_id, customer_id)
+    left join marts.dim_entities as entities using (entity_id)
+)
+
+select * from final
+order by entity_id, document_id
+"""
+
+
+def features_sql(population: str = OPEN_INVOICES_AT_T) -> str:
+    """The feature query for a population of invoices; its one parameter is `$as_of`."""
+    return FEATURES_SQL.format(
+        population=population,
+        reminder_window=REMINDER_WINDOW_DAYS,
+        missing=MISSING_CATEGORY,
+    )
+
+
+def build_features(con: duckdb.DuckDBPyConnection, as_of: date) -> pd.DataFrame:
+    """Features of every invoice open on `as_of`, as known on that date; one row per invoice."""
+    return con.execute(features_sql(), {"as_of": as_of}).df()
+
+
+def open_item_feature_batches(
+    con: duckdb.DuckDBPyConnection, as_of: date, batch_size: int
+) -> pa.RecordBatchReader:
+    """Stream the features of the open invoices in `marts.fct_open_items` as Arrow batches."""
+    relation = con.sql(features_sql(OPEN_ITEMS_AT_AS_OF), params={"as_of": as_of})
+    return relation.to_arrow_reader(batch_size=batch_size)
