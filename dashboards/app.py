@@ -7,21 +7,12 @@ be read, it says so and what to run instead of showing a stack trace.
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
+import duckdb
+import streamlit as st
 
-# `streamlit run` puts only this folder on the path; the pages import the `dashboards` and
-# `dagster_project` packages from the repository root.
-REPO_ROOT = Path(__file__).resolve().parent.parent
-if str(REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(REPO_ROOT))
-
-import duckdb  # noqa: E402
-import streamlit as st  # noqa: E402
-
-from dagster_project.settings import get_settings  # noqa: E402
-from dashboards import data  # noqa: E402
-from dashboards.pages import group_overview  # noqa: E402
+from dagster_project.settings import get_settings
+from dashboards import data
+from dashboards.pages import group_overview
 
 APP_TITLE = "Credit management"
 

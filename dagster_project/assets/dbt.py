@@ -1,7 +1,5 @@
 """Every dbt model, seed and test as Dagster assets and checks, through dagster-dbt."""
 
-from __future__ import annotations
-
 import json
 import os
 import sys
@@ -29,14 +27,19 @@ def _manifest_is_stale(project: DbtProject) -> bool:
     return any(path.stat().st_mtime > built for path in sources)
 
 
-if _manifest_is_stale(dbt_project):
-    dbt_project.preparer.prepare(dbt_project)
-
-
 def dbt_executable() -> str:
     """The dbt beside this interpreter, so a venv works without being on PATH."""
     candidate = Path(sys.executable).parent / "dbt"
     return str(candidate) if candidate.exists() else "dbt"
+
+
+dbt_resource = DbtCliResource(
+    project_dir=dbt_project, profiles_dir=str(DBT_PROJECT_DIR), dbt_executable=dbt_executable()
+)
+
+if _manifest_is_stale(dbt_project):
+    # Definitions load from the manifest, so it must exist and be current before the decorator.
+    dbt_resource.cli(["parse", "--quiet"], target_path=dbt_project.target_path).wait()
 
 
 class WarehouseDbtTranslator(DagsterDbtTranslator):
@@ -65,8 +68,3 @@ def warehouse_dbt_assets(
     context.log.info(f"dbt build as of {settings.as_of_date} into {settings.warehouse_path.name}")
     args = ["build", "--vars", json.dumps(settings.dbt_vars())]
     yield from dbt.cli(args, context=context).stream()
-
-
-dbt_resource = DbtCliResource(
-    project_dir=dbt_project, profiles_dir=str(DBT_PROJECT_DIR), dbt_executable=dbt_executable()
-)

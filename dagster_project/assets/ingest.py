@@ -1,7 +1,5 @@
 """Ingest assets: one per raw table, loading new landing files into DuckDB."""
 
-from __future__ import annotations
-
 from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, MaterializeResult, asset
 
 from dagster_project.connectors.landing import load_table

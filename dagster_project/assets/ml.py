@@ -1,7 +1,5 @@
 """Payment model assets: train on the marts' history, score every open invoice."""
 
-from __future__ import annotations
-
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, asset
 
 from dagster_project.resources import WarehouseResource

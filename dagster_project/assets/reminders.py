@@ -1,7 +1,5 @@
 """Decision and reminder-run assets, and the publication of the warehouse for readers."""
 
-from __future__ import annotations
-
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, asset
 
 from dagster_project.assets.ml import invoice_scores
