@@ -51,7 +51,7 @@ def test_valid_rows_load_and_bad_rows_are_quarantined_with_line_and_reason(
     assert "issue_date '2024-13-01' is not a valid DATE" in reasons[3]
     assert "amount '100.005' has more decimals than DECIMAL(18,2)" in reasons[3]
     assert "Expected Number of Columns: 12 Found: 13" in reasons[4]
-    assert "duplicate key within the file" in reasons[5]
+    assert "key also at line 2 with different content" in reasons[5]
     assert reasons[6].startswith("line could not be read")
     ledger = con.execute(
         "select source_file, rows_read, rows_loaded, rows_quarantined from raw._load_ledger"
@@ -97,3 +97,14 @@ def test_an_unreadable_file_is_quarantined_and_the_load_goes_on(tmp_path: Path) 
     assert [r.rows_loaded for r in results] == [0, 1]
     assert con.execute("select entity_id from raw.entities").fetchall() == [("E2",)]
     assert con.execute("select count(*) from raw._quarantine").fetchone()[0] >= 1
+
+
+def test_a_verbatim_repeat_is_kept_and_a_conflicting_one_quarantined(tmp_path: Path) -> None:
+    folder = tmp_path / "erp" / "E1"
+    folder.mkdir(parents=True)
+    lines = [LINES[0], LINES[0], LINES[0].replace("100.00", "90.00")]
+    (folder / "documents.csv").write_text("\n".join([HEADER, *lines]) + "\n")
+    con = duckdb.connect()
+    [result] = load_table(con, DOCUMENTS, tmp_path)
+    assert (result.rows_read, result.rows_loaded, result.rows_quarantined) == (3, 2, 1)
+    assert con.execute("select source_row from raw._quarantine").fetchall() == [(4,)]

@@ -166,7 +166,11 @@ def _read_text_file(con: duckdb.DuckDBPyConnection, path: Path) -> set[str]:
 
 
 def _stage_validated(con: duckdb.DuckDBPyConnection, table: TableSpec, missing: list[str]) -> None:
-    """Attach a reason to each invalid record, in one statement."""
+    """Attach a reason to each invalid record, in one statement.
+
+    A record repeated verbatim (a PSP re-delivering an event) is kept: raw holds every delivery
+    and staging keeps one. The same key with other content is a conflict and is quarantined.
+    """
     for name in missing:
         con.execute(f"alter table landing_text add column {_quote(name)} varchar")
     checks = [check for column in table.columns for check in _problem_checks(column)]
@@ -177,20 +181,27 @@ def _stage_validated(con: duckdb.DuckDBPyConnection, table: TableSpec, missing: 
     con.execute(
         f"""
         create temp table landing_checked as
-        with keyed as (
+        with hashed as (
             select
                 *,
-                row_number() over (partition by {key} order by source_row) as key_occurrence
+                md5(to_json(struct_pack({record}))::varchar) as row_hash,
+                to_json(struct_pack({record})) as record
             from landing_text
+        ),
+        keyed as (
+            select
+                *,
+                first_value(source_row) over by_key as first_line,
+                first_value(row_hash) over by_key as first_hash
+            from hashed
+            window by_key as (partition by {key} order by source_row)
         )
         select
-            *,
+            * exclude (first_line, first_hash),
             nullif(concat_ws('; ', {", ".join(checks)},
-                case when key_occurrence > 1
-                    then 'duplicate key within the file (first at an earlier line)' end), '')
-                as reason,
-            md5(to_json(struct_pack({record}))::varchar) as row_hash,
-            to_json(struct_pack({record})) as record
+                case when row_hash <> first_hash
+                    then 'key also at line ' || first_line || ' with different content' end),
+                '') as reason
         from keyed
         """
     )
