@@ -31,6 +31,9 @@ class TableSpec:
     landing_glob: str
     key: tuple[str, ...]
     columns: tuple[Column, ...] = field(default_factory=tuple)
+    # Columns that describe a delivery, not its content (a PSP's received time): two records
+    # with the same key that differ only here are the same record delivered twice.
+    delivery_columns: tuple[str, ...] = ()
 
     @property
     def column_names(self) -> list[str]:
@@ -148,6 +151,7 @@ PSP_EVENTS = TableSpec(
         Column("event_at", "TIMESTAMP", required=True),
         Column("received_at", "TIMESTAMP", required=True),
     ),
+    delivery_columns=("received_at",),
 )
 
 FX_RATES = TableSpec(

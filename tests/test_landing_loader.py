@@ -9,7 +9,7 @@ import duckdb
 import pytest
 
 from dagster_project.connectors.landing import load_table
-from dagster_project.contract import DOCUMENTS, ENTITIES
+from dagster_project.contract import DOCUMENTS, ENTITIES, PSP_EVENTS
 
 HEADER = (
     "entity_id,document_id,document_type,document_number,customer_id,issue_date,due_date,"
@@ -108,3 +108,23 @@ def test_a_verbatim_repeat_is_kept_and_a_conflicting_one_quarantined(tmp_path: P
     [result] = load_table(con, DOCUMENTS, tmp_path)
     assert (result.rows_read, result.rows_loaded, result.rows_quarantined) == (3, 2, 1)
     assert con.execute("select source_row from raw._quarantine").fetchall() == [(4,)]
+
+
+def test_a_psp_redelivery_with_a_later_received_time_is_the_same_event(tmp_path: Path) -> None:
+    folder = tmp_path / "psp" / "mollie"
+    folder.mkdir(parents=True)
+    header = (
+        "provider,event_id,transaction_id,entity_id,invoice_reference,amount,currency,status,"
+        "method,event_at,received_at"
+    )
+    first = "mollie,ev1,tr1,E1,RF18,10.00,EUR,paid,ideal,2024-01-01T10:00:00,2024-01-01T10:00:05"
+    again = first.replace("10:00:05", "10:30:00")
+    conflict = (
+        first.replace("ev1", "ev2") + "\n" + first.replace("ev1", "ev2").replace("paid", "failed")
+    )
+    (folder / "psp_events.csv").write_text("\n".join([header, first, again, conflict]) + "\n")
+    con = duckdb.connect()
+    [result] = load_table(con, PSP_EVENTS, tmp_path)
+    assert (result.rows_loaded, result.rows_quarantined) == (3, 1)
+    reason = con.execute("select reason from raw._quarantine").fetchone()[0]
+    assert reason == "key also at line 4 with different content"

@@ -168,8 +168,9 @@ def _read_text_file(con: duckdb.DuckDBPyConnection, path: Path) -> set[str]:
 def _stage_validated(con: duckdb.DuckDBPyConnection, table: TableSpec, missing: list[str]) -> None:
     """Attach a reason to each invalid record, in one statement.
 
-    A record repeated verbatim (a PSP re-delivering an event) is kept: raw holds every delivery
-    and staging keeps one. The same key with other content is a conflict and is quarantined.
+    A record repeated with the same content (a PSP re-delivering an event, perhaps with a later
+    received time) is kept: raw holds every delivery and staging keeps one. The same key with
+    other content is a conflict and is quarantined.
     """
     for name in missing:
         con.execute(f"alter table landing_text add column {_quote(name)} varchar")
@@ -177,6 +178,9 @@ def _stage_validated(con: duckdb.DuckDBPyConnection, table: TableSpec, missing: 
     checks += [f"'column {name} is missing from the file header'" for name in missing]
     key = ", ".join(_quote(k) for k in table.key)
     record = ", ".join(f"{_quote(c)} := {_quote(c)}" for c in table.column_names)
+    content = ", ".join(
+        f"{_quote(c)} := {_quote(c)}" for c in table.column_names if c not in table.delivery_columns
+    )
     con.execute("drop table if exists landing_checked")
     con.execute(
         f"""
@@ -185,6 +189,7 @@ def _stage_validated(con: duckdb.DuckDBPyConnection, table: TableSpec, missing: 
             select
                 *,
                 md5(to_json(struct_pack({record}))::varchar) as row_hash,
+                md5(to_json(struct_pack({content}))::varchar) as content_hash,
                 to_json(struct_pack({record})) as record
             from landing_text
         ),
@@ -192,14 +197,14 @@ def _stage_validated(con: duckdb.DuckDBPyConnection, table: TableSpec, missing: 
             select
                 *,
                 first_value(source_row) over by_key as first_line,
-                first_value(row_hash) over by_key as first_hash
+                first_value(content_hash) over by_key as first_hash
             from hashed
             window by_key as (partition by {key} order by source_row)
         )
         select
-            * exclude (first_line, first_hash),
+            * exclude (first_line, first_hash, content_hash),
             nullif(concat_ws('; ', {", ".join(checks)},
-                case when row_hash <> first_hash
+                case when content_hash <> first_hash
                     then 'key also at line ' || first_line || ' with different content' end),
                 '') as reason
         from keyed
