@@ -1,0 +1,1 @@
+"""PSP notification parsers (Buckaroo, Mollie, Adyen, Stripe) into raw.psp_events."""
