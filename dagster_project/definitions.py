@@ -12,10 +12,11 @@ from dagster import (
 )
 
 from dagster_project.assets.dbt import dbt_resource, warehouse_dbt_assets
-from dagster_project.assets.ingest import ingest_assets
+from dagster_project.assets.ingest import raw_tables
 from dagster_project.assets.ml import invoice_scores, payment_model
 from dagster_project.assets.reminders import debtor_actions, published_warehouse, reminder_run
 from dagster_project.resources import WarehouseResource
+from dagster_project.sensors import landing_files_sensor
 from dagster_project.settings import GROUP_TIME_ZONE
 
 # One writer at a time: DuckDB allows one writing process, so the whole chain runs in-process.
@@ -36,7 +37,7 @@ daily_schedule = ScheduleDefinition(
 
 defs = Definitions(
     assets=[
-        *ingest_assets,
+        raw_tables,
         warehouse_dbt_assets,
         payment_model,
         invoice_scores,
@@ -46,5 +47,6 @@ defs = Definitions(
     ],
     jobs=[main_job],
     schedules=[daily_schedule],
+    sensors=[landing_files_sensor],
     resources={"dbt": dbt_resource, "warehouse": WarehouseResource()},
 )

@@ -14,7 +14,7 @@ from dagster_project.connectors import loader
 from dagster_project.connectors.bank.mt94x import parse_mt94x
 from dagster_project.connectors.sources import BANK, load_source
 from dagster_project.connectors.sources import PSP as PSP_SOURCE
-from dagster_project.connectors.tables import BANK_TABLES
+from dagster_project.contract import BANK_TABLES
 
 RAW_TABLES = ("bank_statements", "bank_transactions", "psp_events", "_quarantine", "_load_ledger")
 

@@ -1,48 +1,114 @@
-"""Ingest assets: one per raw table, loading new landing files into DuckDB."""
+"""Ingest: every new landing file into the raw tables, as one step with one result per table.
 
-from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, MaterializeResult, asset
+Landing CSVs (one glob per contract table) and parsed formats (bank statements, native PSP
+notifications, XAF auditfiles, UBL invoices) can feed the same raw table, and one XAF file feeds
+three tables in one transaction, so ingest is one multi-asset that yields a result per table.
+"""
 
-from dagster_project.connectors.landing import load_table
-from dagster_project.contract import TABLES, TableSpec
+from collections import defaultdict
+from collections.abc import Iterator
+
+from dagster import (
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
+    AssetExecutionContext,
+    AssetKey,
+    AssetSpec,
+    MaterializeResult,
+    multi_asset,
+)
+
+from dagster_project.connectors.landing import FileLoad, load_table
+from dagster_project.connectors.sources import SOURCES, load_source
+from dagster_project.contract import RAW_TABLES, TABLES
 from dagster_project.resources import WarehouseResource
 
+RECONCILE_CHECK = "loads_reconcile"
 
-def build_ingest_asset(table: TableSpec) -> AssetsDefinition:
-    """An asset `raw/<table>` that appends every new landing file matching the table's glob."""
-
-    @asset(
-        key=AssetKey(["raw", table.name]),
-        group_name="ingest",
-        pool="warehouse",
-        description=f"Landing files `{table.landing_glob}` appended to raw.{table.name}; "
-        "invalid rows go to raw._quarantine with the reason.",
+_RECONCILE_SQL = """
+    with ledger as (
+        select load_id, source_file, rows_read, rows_loaded, rows_quarantined
+        from raw._load_ledger where table_name = $table
+    ),
+    loaded as (
+        select _load_id as load_id, count(*) as n from raw.{table} group by all
+    ),
+    quarantined as (
+        select load_id, count(*) as n from raw._quarantine
+        where table_name = $table and source_row is not null group by all
     )
-    def _ingest(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
-        landing_dir = warehouse.settings().landing_dir
-        with warehouse.connect() as con:
-            loads = load_table(con, table, landing_dir)
-            total = con.execute(f"select count(*) from raw.{table.name}").fetchone()
+    select ledger.source_file
+    from ledger
+    left join loaded using (load_id)
+    left join quarantined using (load_id)
+    where ledger.rows_read <> ledger.rows_loaded + ledger.rows_quarantined
+       or coalesce(loaded.n, 0) <> ledger.rows_loaded
+       or coalesce(quarantined.n, 0) <> ledger.rows_quarantined
+    order by 1
+"""
 
-        new_files = [load for load in loads if not load.skipped]
-        rows_read = sum(load.rows_read for load in new_files)
-        rows_loaded = sum(load.rows_loaded for load in new_files)
-        rows_quarantined = sum(load.rows_quarantined for load in new_files)
-        context.log.info(
-            f"raw.{table.name}: {len(new_files)} new of {len(loads)} files, read {rows_read}, "
-            f"loaded {rows_loaded}, quarantined {rows_quarantined}"
+
+def _table_metadata(loads: list[FileLoad]) -> dict[str, int]:
+    new = [load for load in loads if not load.skipped]
+    return {
+        "files_seen": len(loads),
+        "files_loaded": len(new),
+        "rows_read": sum(load.rows_read for load in new),
+        "rows_loaded": sum(load.rows_loaded for load in new),
+        "rows_quarantined": sum(load.rows_quarantined for load in new),
+    }
+
+
+@multi_asset(
+    specs=[
+        AssetSpec(
+            AssetKey(["raw", table.name]),
+            group_name="ingest",
+            description=f"raw.{table.name}: appended from new landing files; invalid rows go "
+            "to raw._quarantine with file, line and reason.",
         )
-        return MaterializeResult(
-            metadata={
-                "files_seen": len(loads),
-                "files_loaded": len(new_files),
-                "rows_read": rows_read,
-                "rows_loaded": rows_loaded,
-                "rows_quarantined": rows_quarantined,
-                "table_row_count": int(total[0]) if total else 0,
-            }
+        for table in RAW_TABLES
+    ],
+    check_specs=[
+        AssetCheckSpec(
+            RECONCILE_CHECK,
+            asset=AssetKey(["raw", table.name]),
+            description="For every file: rows read = loaded + quarantined, and the raw and "
+            "quarantine tables hold exactly those rows.",
         )
+        for table in RAW_TABLES
+    ],
+    pool="warehouse",
+)
+def raw_tables(
+    context: AssetExecutionContext, warehouse: WarehouseResource
+) -> Iterator[MaterializeResult | AssetCheckResult]:
+    """Load every landing file not loaded before (by content hash), one transaction per file."""
+    landing_dir = warehouse.settings().landing_dir
+    loads: dict[str, list[FileLoad]] = defaultdict(list)
+    with warehouse.connect() as con:
+        for table in TABLES:
+            loads[table.name] += load_table(con, table, landing_dir)
+        for source in SOURCES:
+            for load in load_source(con, source, landing_dir):
+                loads[load.table_name].append(load)
 
-    return _ingest
+        for table in RAW_TABLES:
+            metadata = _table_metadata(loads[table.name])
+            context.log.info(f"raw.{table.name}: {metadata}")
+            yield MaterializeResult(asset_key=AssetKey(["raw", table.name]), metadata=metadata)
 
-
-ingest_assets = [build_ingest_asset(table) for table in TABLES]
+            broken = [
+                row[0]
+                for row in con.execute(
+                    _RECONCILE_SQL.format(table=table.name), {"table": table.name}
+                ).fetchall()
+            ]
+            yield AssetCheckResult(
+                asset_key=AssetKey(["raw", table.name]),
+                check_name=RECONCILE_CHECK,
+                passed=not broken,
+                severity=AssetCheckSeverity.ERROR,
+                metadata={"files_not_reconciling": len(broken), "first": ", ".join(broken[:5])},
+            )

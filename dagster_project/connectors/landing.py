@@ -16,7 +16,7 @@ from pathlib import Path
 
 import duckdb
 
-from dagster_project.contract import TABLES, Column, TableSpec
+from dagster_project.contract import RAW_TABLES, Column, TableSpec
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +44,7 @@ class FileLoad:
 def ensure_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
     """Create the raw schema, one table per contract table, and the bookkeeping tables."""
     con.execute("create schema if not exists raw")
-    for table in TABLES:
+    for table in RAW_TABLES:
         columns = [f"{c.name} {c.sql_type}" for c in table.columns] + list(METADATA_COLUMNS)
         con.execute(f"create table if not exists raw.{table.name} ({', '.join(columns)})")
     con.execute(

@@ -27,8 +27,14 @@ from dagster_project.connectors.erp.xaf import parse_xaf
 from dagster_project.connectors.landing import FileLoad
 from dagster_project.connectors.loader import Parser, ensure_tables, load_parsed_file
 from dagster_project.connectors.psp import adyen, buckaroo, mollie, stripe
-from dagster_project.connectors.tables import BANK_TABLES
-from dagster_project.contract import ALLOCATIONS, CUSTOMERS, DOCUMENTS, PSP_EVENTS, TableSpec
+from dagster_project.contract import (
+    ALLOCATIONS,
+    BANK_TABLES,
+    CUSTOMERS,
+    DOCUMENTS,
+    PSP_EVENTS,
+    TableSpec,
+)
 
 MT94X_SUFFIXES = (".sta", ".940", ".942", ".mt940", ".txt")
 

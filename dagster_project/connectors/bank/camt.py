@@ -17,7 +17,7 @@ from lxml import etree
 from dagster_project.connectors import references
 from dagster_project.connectors.bank.statement import Balance, Entry, Statement, statement_rows
 from dagster_project.connectors.parsed import ParseError, ParseResult, Rejected, decimal_amount
-from dagster_project.connectors.tables import BANK_TRANSACTIONS
+from dagster_project.contract import BANK_TRANSACTIONS
 
 NAMESPACE = re.compile(r"^urn:iso:std:iso:20022:tech:xsd:camt\.(05[234])\.001\.(\d{2})$")
 SUPPORTED_VERSIONS = range(1, 9)

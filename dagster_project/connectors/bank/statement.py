@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from dagster_project.connectors import references
 from dagster_project.connectors.parsed import ParseResult, Row
-from dagster_project.connectors.tables import BANK_STATEMENTS, BANK_TRANSACTIONS
+from dagster_project.contract import BANK_STATEMENTS, BANK_TRANSACTIONS
 
 
 @dataclass
