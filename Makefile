@@ -8,7 +8,7 @@ INVOICES ?=
 ENTITIES ?=
 PYTEST_ARGS ?=
 
-.PHONY: setup demo ibm serve test lint format dev clean
+.PHONY: setup demo ibm serve test lint format dev clean bench browser
 
 $(VENV)/.installed: pyproject.toml requirements.lock
 	$(PY) -m venv $(VENV)
@@ -32,7 +32,7 @@ serve: setup
 	$(BIN)/streamlit run dashboards/app.py --server.port $(PORT) --server.headless true \
 		--browser.gatherUsageStats false
 
-test: setup lint
+test: setup lint browser
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: setup
@@ -43,6 +43,13 @@ lint: setup
 format: setup
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+bench: setup
+	$(BIN)/python -m dashboards.bench
+
+# Debian's Chromium for the browser test (apt, as root); `make test` in CI runs it first.
+browser:
+	tests/browser/install_chromium.sh
 
 dev: setup
 	$(BIN)/dagster dev

@@ -1,8 +1,10 @@
 """The credit-management dashboard: `streamlit run dashboards/app.py`.
 
-One navigation for every page; each page is a `render()` function in `dashboards/pages/`.
-The app only reads the published copy of the warehouse; when there is none yet, or it cannot
-be read, it says so and what to run instead of showing a stack trace.
+Sign-in first; then one navigation for every page, and the sidebar filters drawn here so
+they hold across pages. Each page is a script in `dashboards/pages/` that reads the page
+context (`dashboards.context.current()`). The app only reads the published copy of the
+warehouse; when there is none yet, or it cannot be read, it says so and what to run instead of
+showing a stack trace.
 """
 
 from __future__ import annotations
@@ -11,29 +13,57 @@ import duckdb
 import streamlit as st
 
 from dagster_project.settings import get_settings
-from dashboards import data
-from dashboards.pages import group_overview
+from dashboards import context, data, login
 
 APP_TITLE = "Credit management"
 
+PAGES = {  # section: (script, title, icon, url path)
+    "Receivables": (
+        ("pages/group_overview.py", "Group overview", "account_balance", "group"),
+        ("pages/entity.py", "Entity", "domain", "entity"),
+        ("pages/debtor.py", "Debtor", "person_search", "debtor"),
+    ),
+    "Collections": (
+        ("pages/segments.py", "Segments and strategies", "tune", "segments"),
+        ("pages/reminder_run.py", "Reminder run", "outgoing_mail", "reminder-run"),
+        ("pages/model.py", "Payment model", "insights", "model"),
+    ),
+    "Operations": (("pages/data_quality.py", "Data quality", "fact_check", "data-quality"),),
+}
 
-def _pages() -> list[st.Page]:
-    return [
-        st.Page(
-            group_overview.render,
-            title="Group overview",
-            icon=":material/account_balance:",
-            url_path="group",
-            default=True,
-        ),
-    ]
+
+def _pages() -> dict[str, list[st.Page]]:
+    return {
+        section: [
+            st.Page(
+                script,
+                title=title,
+                icon=f":material/{icon}:",
+                url_path=url_path,
+                default=url_path == "group",
+            )
+            for script, title, icon, url_path in pages
+        ]
+        for section, pages in PAGES.items()
+    }
+
+
+def _sign_in_page() -> None:
+    login.render(APP_TITLE)
 
 
 def main() -> None:
     st.set_page_config(page_title=APP_TITLE, page_icon=":material/payments:", layout="wide")
-    page = st.navigation(_pages())
 
-    if data.published_warehouse() is None:
+    user = login.signed_in_user()
+    if user is None:
+        sign_in = st.Page(_sign_in_page, title="Sign in", url_path="sign-in", default=True)
+        st.navigation([sign_in], position="hidden").run()
+        return
+
+    page = st.navigation(_pages())
+    warehouse = data.published_warehouse()
+    if warehouse is None:
         st.title(APP_TITLE)
         st.info(
             f"No published warehouse at {get_settings().published_path}: "
@@ -42,6 +72,7 @@ def main() -> None:
         return
 
     try:
+        context.build(warehouse, user, get_settings().group_currency)
         page.run()
     except duckdb.Error as error:
         # A half-built or older warehouse lacks a mart or a column: say which, not a traceback.

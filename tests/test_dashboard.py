@@ -1,45 +1,55 @@
-"""The Streamlit dashboard against a small published warehouse with known answers."""
+"""The group overview page against a small published warehouse with known answers."""
 
 from __future__ import annotations
 
+import io
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 import pytest
-from dashboard_fixtures import build_published_warehouse
-from streamlit.testing.v1 import AppTest
+from dashboard_fixtures import (
+    build_published_warehouse,
+    sign_in,
+    signed_in,
+    write_model_registry,
+    write_reminder_exports,
+    write_users_file,
+)
 
-APP = str(Path(__file__).resolve().parent.parent / "dashboards" / "app.py")
+from dashboards.widgets import csv_bytes, excel_bytes
 
 
 @pytest.fixture(scope="module")
-def published_file(tmp_path_factory) -> Path:
-    return build_published_warehouse(tmp_path_factory.mktemp("published") / "published.duckdb")
+def fixture_dir(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("dashboard")
+    build_published_warehouse(folder / "published.duckdb")
+    write_users_file(folder / "users.yml")
+    write_model_registry(folder / "models")
+    write_reminder_exports(folder)
+    return folder
 
 
 @pytest.fixture
-def published(published_file, monkeypatch) -> Path:
-    monkeypatch.setenv("CM_PUBLISHED_PATH", str(published_file))
+def published(fixture_dir, monkeypatch) -> Path:
+    monkeypatch.setenv("CM_DATA_DIR", str(fixture_dir))
+    monkeypatch.setenv("CM_PUBLISHED_PATH", str(fixture_dir / "published.duckdb"))
+    monkeypatch.setenv("CM_USERS_FILE", str(fixture_dir / "users.yml"))
     monkeypatch.setenv("CM_GROUP_CURRENCY", "EUR")
-    return published_file
+    return fixture_dir / "published.duckdb"
 
 
-def run_app() -> AppTest:
-    app = AppTest.from_file(APP, default_timeout=60).run()
-    assert not app.exception, [exception.value for exception in app.exception]
-    return app
-
-
-def metrics(app: AppTest) -> dict[str, str]:
+def metrics(app) -> dict[str, str]:
     return {metric.label: metric.value for metric in app.metric}
 
 
-def deltas(app: AppTest) -> dict[str, str]:
+def deltas(app) -> dict[str, str]:
     return {metric.label: metric.delta for metric in app.metric}
 
 
 def test_group_page_shows_the_known_totals(published):
-    app = run_app()
+    app = sign_in("cfo")
 
     assert app.title[0].value == "Group receivables"
     assert "31 March 2024" in app.caption[0].value
@@ -48,18 +58,28 @@ def test_group_page_shows_the_known_totals(published):
         "Total receivables": "€1,262,750.75",
         "Overdue": "€10,800.25",
         "Overdue share": "0.9%",
-        "DSO (simple)": "78.6 days",
         "DSO (countback)": "80.8 days",
+        "DSO (simple)": "78.6 days",
+        "Best-possible DSO": "–",
+        "Avg days delinquent": "–",
+        "CEI": "–",
     }
     # against February's AR of 1,204,900.00 and DSO of 72.5 (simple) and 72.2 (countback)
     assert deltas(app)["Total receivables"] == "+€57,850.75"
     assert deltas(app)["DSO (simple)"] == "+6.1 days"
     assert deltas(app)["DSO (countback)"] == "+8.6 days"
-    assert len(app.get("vega_lite_chart")) == 3  # aging, DSO by entity, DSO trend
+    # against March 2023: AR 1,004,000.00 and simple DSO 59.4; no countback (history too short)
+    last_year = next(c.value for c in app.caption if c.value.startswith("Against 31 Mar 2023"))
+    assert "receivables +€258,750.75" in last_year
+    assert "countback DSO –" in last_year
+    assert "simple DSO +19.3 days" in last_year
+    assert any("not available yet" in caption.value for caption in app.caption)
+    # aging by division, by debtor country, by entity; DSO trend and by entity
+    assert len(app.get("vega_lite_chart")) == 5
 
 
-def test_aging_table_sums_to_the_balance_and_offers_a_download(published):
-    app = run_app()
+def test_aging_table_sums_to_the_balance_and_offers_downloads(published):
+    app = signed_in("cfo")
 
     aging = app.dataframe[0].value
     assert list(aging.columns) == [
@@ -71,37 +91,40 @@ def test_aging_table_sums_to_the_balance_and_offers_a_download(published):
     assert str(totals["NL01"]) == "3250.00"
     assert str(totals["Total"]) == "1262750.75"
     assert str(aging.loc[aging["Entity"] == "NL01", "Unapplied credit"].iloc[0]) == "-250.00"
-    assert app.get("download_button")[0].label == "Download aging (CSV)"
+    labels = [button.proto.label for button in app.get("download_button")]
+    assert labels[:2] == ["CSV", "Excel"]
 
 
-def test_top_debtors_are_ranked_by_open_balance(published):
-    app = run_app()
+def test_top_debtors_are_ranked_at_group_level(published):
+    app = signed_in("cfo")
 
     debtors = app.dataframe[1].value
-    assert debtors["Customer"].tolist() == ["C201", "C202", "C002", "C001", "C101", "C102"]
-    assert debtors["Segment"].iloc[0] == "key_account"
+    # GD-01 is C002 at NL01 (1,750.00) and C201 at DE01 (1,253,000.00) together
+    assert debtors["Debtor"].tolist() == [
+        "GD-01", "DE01 / C202", "NL01 / C001", "BE01 / C101", "BE01 / C102",
+    ]  # fmt: skip
+    assert debtors["Entities"].iloc[0] == "DE01, NL01"
+    assert debtors["Open balance"].iloc[0] == Decimal("1254750.00")
 
 
 def test_filtering_to_one_entity_shows_that_entity(published):
-    app = run_app()
+    app = signed_in("cfo")
 
     app.multiselect(key="filter_entity").select("BE01").run()
 
     assert not app.exception
-    assert metrics(app) == {
-        "Total receivables": "€2,000.50",
-        "Overdue": "€800.00",
-        "Overdue share": "40.0%",
-        "DSO (simple)": "58.7 days",
-        "DSO (countback)": "69.7 days",
-    }
+    assert metrics(app)["Total receivables"] == "€2,000.50"
+    assert metrics(app)["Overdue"] == "€800.00"
+    assert metrics(app)["Overdue share"] == "40.0%"
+    assert metrics(app)["DSO (simple)"] == "58.7 days"
+    assert metrics(app)["DSO (countback)"] == "69.7 days"
     assert "1 of 3 entities" in app.caption[0].value
     assert app.dataframe[0].value["Entity"].tolist() == ["BE01", "Total"]
 
 
 def test_selecting_every_entity_matches_the_group_marts(published):
     """The DSO summed from the entity marts agrees with group_dso_monthly."""
-    app = run_app()
+    app = signed_in("cfo")
     whole_group = metrics(app)
 
     app.multiselect(key="filter_entity").set_value(["NL01", "BE01", "DE01"]).run()
@@ -110,7 +133,7 @@ def test_selecting_every_entity_matches_the_group_marts(published):
 
 
 def test_division_filter_sums_its_entities(published):
-    app = run_app()
+    app = signed_in("cfo")
 
     app.multiselect(key="filter_division").select("retail").run()
 
@@ -118,8 +141,38 @@ def test_division_filter_sums_its_entities(published):
     assert metrics(app)["Overdue"] == "€3,300.00"
 
 
+def test_segment_filter_narrows_to_those_customers(published):
+    app = signed_in("cfo")
+
+    app.multiselect(key="filter_segment").select("consumer").run()
+
+    # C001 at NL01 (1,500.00, of which 500.00 overdue) and C102 at BE01 (800.00 overdue)
+    assert metrics(app)["Total receivables"] == "€2,300.00"
+    assert metrics(app)["Overdue"] == "€1,300.00"
+    assert app.dataframe[0].value["Entity"].tolist() == ["NL01", "BE01", "Total"]
+    assert any("segment filter does not narrow" in caption.value for caption in app.caption)
+
+
+def test_document_currency_shows_each_currency_in_its_own_terms(published):
+    app = signed_in("cfo")
+
+    app.radio(key="filter_currency").set_value("document").run()
+
+    by_currency = app.dataframe[0].value.set_index("Currency")
+    assert by_currency.loc["USD", "Open amount"] == Decimal("4950.00")
+    assert by_currency.loc["USD", "Open (EUR)"] == Decimal("4500.25")
+    assert by_currency.loc["EUR", "Open amount"] == Decimal("1258250.50")
+    assert "amounts in **document currency**" in app.caption[0].value
+
+
+def test_as_of_selector_offers_the_dates_in_the_warehouse(published):
+    app = signed_in("cfo")
+
+    assert [str(option) for option in app.selectbox(key="filter_as_of").options] == ["31 Mar 2024"]
+
+
 def test_filters_that_match_nothing_show_an_empty_state(published):
-    app = run_app()
+    app = signed_in("cfo")
 
     app.multiselect(key="filter_division").select("wholesale").run()
     app.multiselect(key="filter_country").select("NL").run()
@@ -129,22 +182,32 @@ def test_filters_that_match_nothing_show_an_empty_state(published):
     assert not app.metric
 
 
-def test_missing_warehouse_says_what_to_run(tmp_path, monkeypatch):
+def test_downloads_keep_plain_numbers():
+    frame = pd.DataFrame(
+        {"Entity": ["NL01"], "Total": [Decimal("3250.00")], "Documents": [["A", "B"]]}
+    )
+
+    assert csv_bytes(frame).decode() == 'Entity,Total,Documents\nNL01,3250.00,"A, B"\n'
+    sheet = pd.read_excel(io.BytesIO(excel_bytes(frame)), engine="openpyxl")
+    assert sheet.to_dict("records") == [{"Entity": "NL01", "Total": 3250.0, "Documents": "A, B"}]
+
+
+def test_missing_warehouse_says_what_to_run(published, tmp_path, monkeypatch):
     missing = tmp_path / "nowhere" / "published.duckdb"
     monkeypatch.setenv("CM_PUBLISHED_PATH", str(missing))
 
-    app = run_app()
+    app = signed_in("cfo")
 
     message = app.info[0].value
     assert message.startswith(f"No published warehouse at {missing}")
     assert "make demo SERVE=0" in message
 
 
-def test_warehouse_without_marts_shows_an_error_not_a_traceback(tmp_path, monkeypatch):
+def test_warehouse_without_marts_shows_an_error_not_a_traceback(published, tmp_path, monkeypatch):
     empty = tmp_path / "published.duckdb"
     duckdb.connect(str(empty)).close()
     monkeypatch.setenv("CM_PUBLISHED_PATH", str(empty))
 
-    app = run_app()
+    app = signed_in("cfo")
 
     assert "could not be read" in app.error[0].value

@@ -1,0 +1,200 @@
+"""The reminder run of the as-of date: who is in it (reminder, call or hand-over) on which
+channel, tone and offer, with a preview of the rendered messages; who is held back and why;
+downloads of both lists.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from dagster_project.settings import get_settings
+from dashboards import charts, context, widgets
+from dashboards.context import PageContext
+from dashboards.formatting import count, money
+from dashboards.queries import reminders
+from dashboards.vocabulary import reason_text
+
+TITLE = "Reminder run"
+PREVIEW_LIMIT = 200
+
+COLUMN_NAMES = {  # shown in this order, when the run has them
+    "entity_id": "Entity",
+    "customer_id": "Customer",
+    "customer_type": "Type",
+    "segment": "Segment",
+    "score_band": "Band",
+    "p_paid_within_horizon": "Score",
+    "experiment_arm": "Arm",
+    "action": "Action",
+    "reason": "Reason",
+    "channel": "Channel",
+    "tone": "Tone",
+    "offer": "Offer",
+    "language": "Language",
+    "invoice_count": "Invoices",
+    "amount_due": "Amount due",
+    "currency": "Currency",
+    "expected_value_base": "Expected cash",
+    "max_days_past_due": "Max days past due",
+    "document_ids": "Documents",
+}
+HELD_BACK_HIDDEN = ("action", "channel", "tone", "offer", "expected_value_base")
+
+
+def render(page: PageContext) -> None:
+    widgets.header(page, TITLE)
+    if not widgets.has_selection(page):
+        return
+
+    actions = reminders.debtor_actions(page.warehouse, page.scope)
+    if actions.empty:
+        widgets.empty("No reminder decisions for the selected entities on the as-of date.")
+        return
+    actions = actions.assign(reason=actions["reason_code"].map(reason_text))
+    in_run = actions[actions["action"] != "none"]
+    held_back = actions[actions["action"] == "none"]
+
+    _run_line(page)
+    _metrics(page, actions, in_run, held_back)
+    _mix(in_run)
+    _preview(page, str(actions["run_id"].iloc[0]))
+    _run_table(page, in_run)
+    _held_back_table(page, held_back)
+
+
+def _run_line(page: PageContext) -> None:
+    header = reminders.run_header(page.warehouse, page.scope)
+    if header.empty:
+        st.caption("No run has been handed over for the as-of date yet.")
+        return
+    row = header.iloc[0]
+    st.caption(
+        f"Run `{row['run_id']}`, handed over {row['created_at']:%d %b %Y %H:%M} with "
+        f"{count(row['reminder_count'])} actions in the selected entities."
+    )
+
+
+def _metrics(
+    page: PageContext, actions: pd.DataFrame, in_run: pd.DataFrame, held_back: pd.DataFrame
+) -> None:
+    currency = page.group_currency
+    has_value = "expected_value_base" in in_run.columns
+    columns = st.columns([1, 1, 1, widgets.MONEY_METRIC_WIDTH] + ([1.4] if has_value else []))
+    columns[0].metric("Debtors decided", count(len(actions)), border=True)
+    columns[1].metric("In the run", count(len(in_run)), border=True)
+    columns[2].metric("Held back", count(len(held_back)), border=True)
+    columns[3].metric(
+        "Amount due in the run",
+        money(in_run["amount_due_base"].sum(), currency),
+        help=f"What the run's messages ask to be paid, in {currency}.",
+        border=True,
+    )
+    if has_value:
+        columns[4].metric(
+            "Expected cash",
+            money(in_run["expected_value_base"].sum(), currency),
+            help="Extra cash the policy expects the run to bring in, net of contact costs.",
+            border=True,
+        )
+
+
+def _mix(in_run: pd.DataFrame) -> None:
+    st.subheader("Actions per channel, tone and offer")
+    if in_run.empty:
+        widgets.empty("Nobody is in today's run in the selected entities.")
+        return
+    columns = st.columns(3)
+    for column, field, title in (
+        (columns[0], "channel", "Channel"),
+        (columns[1], "tone", "Tone"),
+        (columns[2], "offer", "Offer"),
+    ):
+        counts = in_run[field].fillna("none").value_counts().rename_axis(field)
+        frame = counts.reset_index(name="debtors")
+        with column:
+            st.caption(title)
+            st.altair_chart(charts.count_bars(frame, field, "debtors", "Debtors"), width="stretch")
+
+
+def _preview(page: PageContext, run_id: str) -> None:
+    """The rendered messages of the run in scope, with their payment link and QR code."""
+    st.subheader("Messages")
+    run_folder = get_settings().exports_dir / "reminder_runs" / run_id
+    messages = reminders.messages(page.warehouse, page.scope, str(run_folder), PREVIEW_LIMIT)
+    if messages is None:
+        st.caption(
+            "Preview of the rendered messages with their payment links and QR codes: not "
+            f"available yet (no `messages.jsonl` for this run in `{run_folder.name}`)."
+        )
+        return
+    if messages.empty:
+        widgets.empty("No message in the run for the selected entities.")
+        return
+    labels = {
+        index: f"{row.entity_id} / {row.customer_id} · {row.channel}"
+        for index, row in messages.iterrows()
+    }
+    chosen = st.selectbox(
+        f"Message (the first {count(PREVIEW_LIMIT)} of the run)",
+        list(labels),
+        format_func=labels.get,
+        key="reminder_run_message",
+    )
+    message = messages.loc[chosen]
+    text, qr_code = st.columns([3, 1])
+    with text, st.container(border=True):
+        if isinstance(message["subject"], str) and message["subject"]:
+            st.markdown(f"**{message['subject']}**")
+        st.text(message["body"])
+        st.caption(f"Payment link: {message['payment_link']}")
+    with qr_code:
+        qr_file = message["qr_file"]
+        if isinstance(qr_file, str) and (run_folder / qr_file).is_file():
+            st.image(str(run_folder / qr_file), caption="EPC QR code", width=180)
+        else:
+            st.caption("No QR code in this message.")
+
+
+def _run_table(page: PageContext, in_run: pd.DataFrame) -> None:
+    st.subheader("In the run")
+    if in_run.empty:
+        widgets.empty("Nobody is in today's run in the selected entities.")
+        return
+    columns = [c for c in COLUMN_NAMES if c in in_run.columns]
+    table = in_run[columns].rename(columns=COLUMN_NAMES)
+    _show(page, table)
+    widgets.downloads(table, f"reminder_run_{page.as_of}", "in_run")
+
+
+def _held_back_table(page: PageContext, held_back: pd.DataFrame) -> None:
+    st.subheader("Held back, with the reason")
+    if held_back.empty:
+        widgets.empty("Every decided debtor is in the run.")
+        return
+    by_reason = (
+        held_back.groupby("reason", as_index=False)
+        .agg(debtors=("customer_id", "count"), amount=("amount_due_base", "sum"))
+        .sort_values("debtors", ascending=False)
+        .rename(columns={"reason": "Reason", "debtors": "Debtors", "amount": "Amount due"})
+    )
+    widgets.money_table(by_reason, ["Amount due"], page.group_currency)
+    columns = [c for c in COLUMN_NAMES if c in held_back.columns and c not in HELD_BACK_HIDDEN]
+    table = held_back[columns].rename(columns=COLUMN_NAMES)
+    _show(page, table)
+    widgets.downloads(table, f"held_back_{page.as_of}", "held_back")
+
+
+def _show(page: PageContext, table: pd.DataFrame) -> None:
+    widgets.money_table(
+        table,
+        ["Amount due"],
+        currency_column="Currency",
+        percent_columns=["Score"],
+        base_columns=["Expected cash"],
+        base_currency=page.group_currency,
+    )
+
+
+if __name__ == "__main__":
+    render(context.current())
