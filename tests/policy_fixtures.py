@@ -1,22 +1,26 @@
-"""Small warehouses shaped like the marts and ml.invoice_scores, for the policy tests.
+"""Small warehouses shaped like the marts, staging and ml.invoice_scores, for the policy tests.
 
 Only the documented columns (docs/data_model.md) are built. customer_balances is derived from
 the open items by SQL, the same way the mart defines it, so a fixture cannot contradict itself.
+Decisions in these tests use the prior uplift unless a test passes its own, so a contact
+history added for a contact rule does not change the expected-value choice.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import astuple, dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
 
 from models_ml.policy import decide_actions, run_id_for
+from models_ml.policy.uplift import Uplift, prior_uplift
 
 SCORED_AT = datetime(2024, 1, 1, 6, 0, 0)
 TEST_SEGMENTS_YAML = """\
+version: 2
 score_bands:
   - {name: high, min_score: 0.7}
   - {name: medium, min_score: 0.4}
@@ -28,25 +32,52 @@ channel_fallback:
   whatsapp: [sms, email, letter]
   phone: [email]
   letter: []
+contact_rules:
+  quiet_days: 7
+  max_contacts_per_month: 3
+  holidays_file: holidays.yml
+channels:
+  email: {cost: 0.02}
+  sms: {cost: 0.08}
+  whatsapp: {cost: 0.05}
+  letter: {cost: 1.10}
+  phone: {cost: 4.50}
 segments:
   - name: consumers
     match: {customer_type: b2c}
-    min_days_past_due: 3
-    strategy:
-      high: {channel: sms, tone: friendly, offer: payment_link}
-      medium: {channel: sms, tone: neutral, offer: pay_in_3}
-      low: {channel: letter, tone: firm, offer: epc_qr}
+    steps:
+      - days_past_due: 3
+        channel: sms
+        tone: neutral
+        offers: [pay_in_3]
+        by_band:
+          high: {tone: friendly}
+          low: {channel: letter, tone: firm}
   - name: large
     match: {min_overdue_amount_base: 10000}
-    strategy:
-      high: {channel: phone, tone: neutral, offer: none}
-      medium: {channel: phone, tone: firm, offer: payment_plan}
-      low: {channel: phone, tone: formal, offer: payment_plan}
+    steps:
+      - days_past_due: 1
+        escalation: phone_task
+        channel: phone
+        tone: firm
+        offers: [payment_plan]
   - name: default
-    strategy:
-      high: {channel: email, tone: friendly, offer: payment_link}
-      medium: {channel: email, tone: neutral, offer: epc_qr}
-      low: {channel: letter, tone: firm, offer: epc_qr}
+    steps:
+      - days_past_due: 1
+        channel: email
+        tone: neutral
+        by_band:
+          low: {channel: letter, tone: firm}
+      - days_past_due: 14
+        escalation: final_notice
+        channel: letter
+        tone: formal
+      - days_past_due: 45
+        escalation: collection_handover
+"""
+TEST_HOLIDAYS_YAML = """\
+NL: ["01-01", "easter+1", "04-27", "12-25", "12-26"]
+DE: ["01-01", "easter-2", "10-03", "12-25"]
 """
 
 
@@ -95,9 +126,62 @@ class Score:
     entity_id: str = "E1"
 
 
+@dataclass(frozen=True)
+class Contact:
+    """A past contact about one invoice (marts.fct_contacts)."""
+
+    customer_id: str
+    document_id: str
+    sent_date: date
+    reminder_level: int = 1
+    channel: str = "email"
+    tone: str = "neutral"
+    offer: str = "payment_link"
+    entity_id: str = "E1"
+
+
+@dataclass(frozen=True)
+class Settled:
+    """A settled invoice in the history (marts.fct_invoices), e.g. to make a late payer."""
+
+    document_id: str
+    customer_id: str
+    due_date: date
+    settled_date: date
+    entity_id: str = "E1"
+
+
+@dataclass(frozen=True)
+class Arrangement:
+    customer_id: str
+    arrangement_type: str
+    valid_from: date
+    valid_to: date | None = None
+    entity_id: str = "E1"
+
+
+@dataclass(frozen=True)
+class Consent:
+    customer_id: str
+    channel: str
+    has_consent: bool
+    entity_id: str = "E1"
+
+
+@dataclass(frozen=True)
+class PspEvent:
+    """A PSP event in staging, as the hand-over re-check reads it."""
+
+    invoice_reference: str
+    status: str
+    event_at: datetime
+    entity_id: str = "E1"
+
+
 def write_segments(folder: Path, text: str = TEST_SEGMENTS_YAML) -> Path:
     path = folder / "segments.yml"
     path.write_text(text, encoding="utf-8")
+    (folder / "holidays.yml").write_text(TEST_HOLIDAYS_YAML, encoding="utf-8")
     return path
 
 
@@ -108,10 +192,17 @@ def build_warehouse(
     items: Iterable[Item],
     signals: Iterable[Signal] = (),
     scores: Iterable[Score] = (),
+    *,
+    contacts: Iterable[Contact] = (),
+    settled: Iterable[Settled] = (),
+    arrangements: Iterable[Arrangement] | None = None,
+    consents: Iterable[Consent] | None = None,
+    events: Iterable[PspEvent] = (),
 ) -> None:
-    """(Re)create marts.* and ml.invoice_scores holding exactly these rows."""
-    con.execute("create schema if not exists marts")
-    con.execute("create schema if not exists ml")
+    """(Re)create marts.*, staging.* and ml.invoice_scores holding exactly these rows."""
+    customers, items = list(customers), list(items)
+    for schema in ("marts", "ml", "staging"):
+        con.execute(f"create schema if not exists {schema}")
     _table(
         con,
         "marts.dim_customers",
@@ -121,6 +212,8 @@ def build_warehouse(
         "credit_limit decimal(18,2)",
         [(*astuple(customer), None, None) for customer in customers],
     )
+    _entities(con, customers)
+    _staging_customers(con, customers)
     _table(
         con,
         "fixture_items",
@@ -131,6 +224,7 @@ def build_warehouse(
     )
     con.execute(OPEN_ITEMS_SQL, [as_of])
     con.execute(BALANCES_SQL)
+    _invoices(con, items, list(settled))
     _table(
         con,
         "marts.fct_payment_signals",
@@ -143,7 +237,105 @@ def build_warehouse(
         "document_id varchar, customer_id varchar, p_paid_within_horizon double, "
         "entity_id varchar, as_of_date date, horizon_days integer, model_id varchar, "
         "scored_at timestamp",
-        [(*astuple(score), as_of, 30, "m1", SCORED_AT) for score in scores],
+        [(*astuple(score), as_of, 14, "m1", SCORED_AT) for score in scores],
+    )
+    _table(
+        con,
+        "marts.fct_contacts",
+        "customer_id varchar, document_id varchar, sent_date date, reminder_level integer, "
+        "channel varchar, tone varchar, offer varchar, entity_id varchar",
+        [astuple(contact) for contact in contacts],
+    )
+    con.execute("drop table if exists marts.fct_arrangements")
+    if arrangements is not None:
+        _table(
+            con,
+            "marts.fct_arrangements",
+            "customer_id varchar, arrangement_type varchar, valid_from date, valid_to date, "
+            "entity_id varchar",
+            [astuple(arrangement) for arrangement in arrangements],
+        )
+    con.execute("drop table if exists marts.fct_contact_consents")
+    if consents is not None:
+        _table(
+            con,
+            "marts.fct_contact_consents",
+            "customer_id varchar, channel varchar, has_consent boolean, entity_id varchar",
+            [astuple(consent) for consent in consents],
+        )
+    _table(
+        con,
+        "staging.stg_psp__events",
+        "invoice_reference varchar, status varchar, event_at timestamp, entity_id varchar",
+        [astuple(event) for event in events],
+    )
+
+
+def _entities(con: duckdb.DuckDBPyConnection, customers: list[Customer]) -> None:
+    entity_ids = sorted({customer.entity_id for customer in customers} | {"E1"})
+    _table(
+        con,
+        "marts.dim_entities",
+        "entity_id varchar, entity_name varchar, division varchar, country_code varchar, "
+        "base_currency varchar, time_zone varchar",
+        [
+            (entity, f"Entity {entity} B.V.", "wholesale", _country(entity), "EUR", "Europe/Berlin")
+            for entity in entity_ids
+        ],
+    )
+
+
+def _country(entity_id: str) -> str:
+    """An entity id like DE-1 is in Germany; plain ids like E1 are Dutch."""
+    prefix = entity_id.split("-")[0]
+    return prefix if len(prefix) == 2 and prefix.isalpha() and prefix.isupper() else "NL"
+
+
+def _staging_customers(con: duckdb.DuckDBPyConnection, customers: list[Customer]) -> None:
+    _table(
+        con,
+        "staging.stg_erp__customers",
+        "entity_id varchar, customer_id varchar, customer_name varchar, email varchar, "
+        "phone varchar",
+        [
+            (
+                customer.entity_id,
+                customer.customer_id,
+                f"{customer.customer_id.title()} Ltd",
+                f"{customer.customer_id}@example.com" if customer.has_email else None,
+                "+31600000000" if customer.has_phone else None,
+            )
+            for customer in customers
+        ],
+    )
+
+
+def _invoices(con: duckdb.DuckDBPyConnection, items: list[Item], settled: list[Settled]) -> None:
+    """marts.fct_invoices: the open invoices plus the settled history."""
+    rows = [
+        (i.entity_id, i.customer_id, i.item_id, i.item_id, None, i.due_date, None, None)
+        for i in items
+        if i.item_type in ("invoice", "debit_note")
+    ]
+    rows += [
+        (
+            s.entity_id,
+            s.customer_id,
+            s.document_id,
+            s.document_id,
+            None,
+            s.due_date,
+            s.settled_date,
+            (s.settled_date - s.due_date).days,
+        )
+        for s in settled
+    ]
+    _table(
+        con,
+        "marts.fct_invoices",
+        "entity_id varchar, customer_id varchar, document_id varchar, document_number varchar, "
+        "payment_reference varchar, due_date date, settled_date date, days_late integer",
+        rows,
     )
 
 
@@ -203,9 +395,11 @@ def _table(con: duckdb.DuckDBPyConnection, name: str, columns: str, rows: list[t
         con.execute(f"insert into {name} values {marks}", [value for row in rows for value in row])
 
 
-def decide(con: duckdb.DuckDBPyConnection, segments: Path, as_of: date) -> dict[str, dict]:
-    """Run the decision and return this run's rows by customer_id."""
-    decide_actions(con, segments, as_of)
+def decide(
+    con: duckdb.DuckDBPyConnection, segments: Path, as_of: date, uplift: Uplift | None = None
+) -> dict[str, dict]:
+    """Run the decision (prior uplift unless given) and return this run's rows by customer."""
+    decide_actions(con, segments, as_of, uplift=uplift or prior_uplift())
     return actions_by_customer(con, as_of)
 
 
@@ -216,3 +410,7 @@ def actions_by_customer(con: duckdb.DuckDBPyConnection, as_of: date) -> dict[str
     names = [column[0] for column in cursor.description]
     rows = [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
     return {row["customer_id"]: row for row in rows}
+
+
+def days_before(as_of: date, days: int) -> date:
+    return as_of - timedelta(days=days)

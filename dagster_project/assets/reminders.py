@@ -7,9 +7,25 @@ from dagster_project.publish import publish_warehouse
 from dagster_project.resources import WarehouseResource
 from models_ml.policy import decide_actions, export_reminder_run
 
+# What the decision reads: open items and balances, customers and entities (for the team's
+# country and holidays), payment signals, the contact history (quiet period, steps sent,
+# uplift) and the invoice history (late payers, uplift).
 DECISION_MARTS = [
     AssetKey(["marts", name])
-    for name in ("fct_open_items", "customer_balances", "dim_customers", "fct_payment_signals")
+    for name in (
+        "fct_open_items",
+        "customer_balances",
+        "dim_customers",
+        "dim_entities",
+        "fct_payment_signals",
+        "fct_contacts",
+        "fct_invoices",
+    )
+]
+# What the hand-over reads besides the decision: late PSP events (re-check up to the cut-off)
+# and names and addresses for the messages (never copied into marts).
+HANDOVER_STAGING = [
+    AssetKey(["staging", name]) for name in ("stg_psp__events", "stg_erp__customers")
 ]
 
 
@@ -28,26 +44,55 @@ def debtor_actions(
             """,
             [settings.as_of_date],
         ).fetchall()
+        arms = con.execute(
+            """
+            select experiment_arm, count(*) from reminders.debtor_actions
+            where as_of_date = ? group by experiment_arm order by experiment_arm
+            """,
+            [settings.as_of_date],
+        ).fetchall()
+        source = con.execute(
+            "select min(source) from reminders.uplift_estimates where as_of_date = ?",
+            [settings.as_of_date],
+        ).fetchall()
     by_reason = {str(reason): int(n) for reason, n in counts}
-    context.log.info(f"reminders.debtor_actions: {rows} debtors; by reason {by_reason}")
+    by_arm = {str(arm): int(n) for arm, n in arms}
+    context.log.info(
+        f"reminders.debtor_actions: {rows} debtors; by reason {by_reason}; by arm {by_arm}; "
+        f"uplift {source[0][0]}"
+    )
     return MaterializeResult(
-        metadata={"rows": rows, **{f"reason_{k}": v for k, v in by_reason.items()}}
+        metadata={
+            "rows": rows,
+            "uplift_source": str(source[0][0]),
+            **{f"reason_{k}": v for k, v in by_reason.items()},
+            **{f"arm_{k}": v for k, v in by_arm.items()},
+        }
     )
 
 
-@asset(group_name="reminders", deps=[debtor_actions], pool="warehouse")
+@asset(group_name="reminders", deps=[debtor_actions, *HANDOVER_STAGING], pool="warehouse")
 def reminder_run(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
-    """The day's reminder run for the sending system: DuckDB table plus CSV and JSON Lines."""
+    """The day's reminder run for the sending system: re-checked against payment signals up to
+    the hand-over, then a DuckDB table, CSV and JSON Lines, rendered messages and QR codes."""
     settings = warehouse.settings()
     with warehouse.connect() as con:
         run_dir = export_reminder_run(con, settings.exports_dir, settings.as_of_date)
         rows = con.execute(
-            "select count(*) from reminders.reminder_runs where as_of_date = ?",
+            "select action, count(*) from reminders.reminder_runs where as_of_date = ? "
+            "group by action order by action",
             [settings.as_of_date],
-        ).fetchone()
-    count = int(rows[0]) if rows else 0
-    context.log.info(f"reminder run: {count} reminders exported to {run_dir}")
-    return MaterializeResult(metadata={"reminders": count, "export_dir": str(run_dir)})
+        ).fetchall()
+    by_action = {str(action): int(n) for action, n in rows}
+    count = sum(by_action.values())
+    context.log.info(f"reminder run: {count} actions {by_action} exported to {run_dir}")
+    return MaterializeResult(
+        metadata={
+            "reminders": count,
+            **{f"action_{k}": v for k, v in by_action.items()},
+            "export_dir": str(run_dir),
+        }
+    )
 
 
 @asset(group_name="publish", deps=[reminder_run], pool="warehouse")

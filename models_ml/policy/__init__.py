@@ -1,6 +1,7 @@
 """The reminder decision policy: segments and strategies from YAML, decided in DuckDB.
 
-Pure domain code (no Dagster, no Streamlit): `dagster_project` wires it into assets.
+Pure domain code (no Dagster, no Streamlit): `dagster_project` wires it into assets. How it
+decides, what it hands over and how to simulate it: README.md beside this file.
 
     config = load_segments(settings.segments_file)          # or SegmentsConfigError
     decide_actions(con, settings.segments_file, as_of)      # -> reminders.debtor_actions

@@ -40,7 +40,7 @@ def load_segments(path: Path) -> SegmentsConfig:
         raise SegmentsConfigError(path, [f"not valid YAML: {error}"]) from error
 
     checker = Checker()
-    config = parse_config(document, checker)
+    config = parse_config(document, checker, path.parent)
     if checker.problems or config is None:
         raise SegmentsConfigError(path, checker.problems or ["the file is empty"])
     return config

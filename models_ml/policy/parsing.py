@@ -7,15 +7,26 @@ sections are still checked and a credit manager sees all mistakes in one go.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from models_ml.policy.checks import Checker, at, show
 from models_ml.policy.model import CHANNELS, ScoreBand, SegmentsConfig
+from models_ml.policy.parsing_rules import (
+    parse_channels,
+    parse_contact_rules,
+    parse_offer_rules,
+)
 from models_ml.policy.parsing_segments import (
     COUNTRY,
     COUNTRY_HINT,
     NAME,
     NAME_HINT,
+    parse_contact,
     parse_segments,
 )
+
+VERSION = 2
+STANDARD = {"channel": "email", "tone": "neutral"}
 
 LANGUAGE, LANGUAGE_HINT = r"[a-z]{2,3}", "a lower-case language code like nl"
 
@@ -37,20 +48,31 @@ DEFAULT_CHANNEL_FALLBACK: dict[str, tuple[str, ...]] = {
 }
 
 
-def parse_config(document: object, checker: Checker) -> SegmentsConfig | None:
-    """The whole file; None when anything is wrong (the checker says what)."""
+def parse_config(document: object, checker: Checker, folder: Path) -> SegmentsConfig | None:
+    """The whole file; None when anything is wrong (the checker says what).
+
+    `folder` is where the segments file lives: the holidays file is named relative to it.
+    """
     if document is None:
         return None
     root = checker.mapping(
         document,
         "",
-        required=("score_bands", "unscored_band", "segments"),
-        optional=("version", "languages", "channel_fallback"),
+        required=("version", "score_bands", "unscored_band", "segments"),
+        optional=(
+            "languages",
+            "channel_fallback",
+            "contact_rules",
+            "offers",
+            "channels",
+            "standard",
+            "experiment_seed",
+        ),
     )
     if root is None:
         return None
-    if root.get("version", 1) != 1:
-        checker.fail("version", f"{show(root['version'])} is not a supported version (1)")
+    if "version" in root and root["version"] != VERSION:
+        checker.fail("version", f"{show(root['version'])} is not the supported version ({VERSION})")
 
     bands = _parse_bands(root["score_bands"], checker) if "score_bands" in root else None
     band_names = tuple(band.name for band in bands) if bands else None
@@ -59,9 +81,15 @@ def parse_config(document: object, checker: Checker) -> SegmentsConfig | None:
         unscored = checker.choice(root["unscored_band"], "unscored_band", band_names)
     default_language, by_country = _parse_languages(root.get("languages"), checker)
     fallback = _parse_fallback(root.get("channel_fallback"), checker)
+    rules = parse_contact_rules(root.get("contact_rules"), checker, folder)
+    offers = parse_offer_rules(root.get("offers"), checker)
+    channels = parse_channels(root.get("channels"), checker)
+    standard = parse_contact(root.get("standard", STANDARD), "standard", checker, template=False)
+    seed = checker.text(str(root.get("experiment_seed", "1")), "experiment_seed")
     segments = parse_segments(root["segments"], checker, band_names) if "segments" in root else None
 
-    if checker.problems or None in (bands, unscored, default_language, fallback, segments):
+    parts = (bands, unscored, default_language, fallback, rules, offers, channels, standard, seed)
+    if checker.problems or None in (*parts, segments):
         return None
     return SegmentsConfig(
         score_bands=bands,
@@ -70,6 +98,11 @@ def parse_config(document: object, checker: Checker) -> SegmentsConfig | None:
         language_by_country=by_country,
         channel_fallback=fallback,
         segments=segments,
+        contact_rules=rules,
+        offer_rules=offers,
+        channels=channels,
+        standard=standard,
+        experiment_seed=seed,
     )
 
 

@@ -12,9 +12,9 @@ import duckdb
 
 SCHEMA = "reminders"
 
-# reminders.debtor_actions, in column order. The last three go beyond docs/data_model.md:
-# the group-currency total and oldest days past due let a later capacity step rank debtors,
-# and the weighted score shows credit managers why a debtor landed in its band.
+# reminders.debtor_actions, in column order: one row per debtor with open invoices. `offer` is
+# the lead offer (what the message puts first); `offers` all the message makes. amount_due is
+# null when the listed invoices are in more than one currency (amount_due_base still adds up).
 DEBTOR_ACTION_COLUMNS: tuple[tuple[str, str], ...] = (
     ("run_id", "VARCHAR NOT NULL"),
     ("as_of_date", "DATE NOT NULL"),
@@ -22,21 +22,69 @@ DEBTOR_ACTION_COLUMNS: tuple[tuple[str, str], ...] = (
     ("customer_id", "VARCHAR NOT NULL"),
     ("segment", "VARCHAR NOT NULL"),
     ("score_band", "VARCHAR"),
+    ("experiment_arm", "VARCHAR NOT NULL"),
     ("action", "VARCHAR NOT NULL"),
+    ("step_level", "INTEGER"),
+    ("escalation", "VARCHAR"),
+    ("template", "VARCHAR"),
     ("channel", "VARCHAR"),
     ("tone", "VARCHAR"),
     ("language", "VARCHAR NOT NULL"),
     ("offer", "VARCHAR"),
+    ("offers", "VARCHAR[] NOT NULL"),
     ("document_ids", "VARCHAR[] NOT NULL"),
     ("invoice_count", "INTEGER NOT NULL"),
-    ("overdue_amount", "DECIMAL(18,2)"),
+    ("amount_due", "DECIMAL(18,2)"),
     ("currency", "VARCHAR"),
-    ("reason_code", "VARCHAR NOT NULL"),
-    ("overdue_amount_base", "DECIMAL(18,2)"),
+    ("amount_due_base", "DECIMAL(18,2)"),
     ("max_days_past_due", "INTEGER"),
     ("p_paid_within_horizon", "DOUBLE"),
+    ("expected_uplift", "DOUBLE"),
+    ("expected_value_base", "DECIMAL(18,2)"),
+    ("contact_cost_base", "DECIMAL(18,2)"),
+    ("reason_code", "VARCHAR NOT NULL"),
+    ("reason_codes", "VARCHAR[] NOT NULL"),
 )
-RUN_COLUMNS = (*DEBTOR_ACTION_COLUMNS, ("created_at", "TIMESTAMP NOT NULL"))
+# reminders.action_invoices: the invoices each debtor's row lists, for the message and for
+# the re-check against payment signals at hand-over.
+ACTION_INVOICE_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("run_id", "VARCHAR NOT NULL"),
+    ("as_of_date", "DATE NOT NULL"),
+    ("entity_id", "VARCHAR NOT NULL"),
+    ("customer_id", "VARCHAR NOT NULL"),
+    ("document_id", "VARCHAR NOT NULL"),
+    ("document_number", "VARCHAR"),
+    ("due_date", "DATE"),
+    ("currency", "VARCHAR"),
+    ("open_amount", "DECIMAL(18,2)"),
+    ("open_amount_base", "DECIMAL(18,2)"),
+    ("days_past_due", "INTEGER"),
+)
+# reminders.uplift_estimates: the effects each run used, and where they came from.
+UPLIFT_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("run_id", "VARCHAR NOT NULL"),
+    ("as_of_date", "DATE NOT NULL"),
+    ("source", "VARCHAR NOT NULL"),
+    ("kind", "VARCHAR NOT NULL"),
+    ("value", "VARCHAR NOT NULL"),
+    ("log_hazard_ratio", "DOUBLE NOT NULL"),
+    ("contacts", "INTEGER"),
+)
+# reminders.reminder_runs: the rows handed to the sending system (action other than none),
+# after the re-check at hand-over; suppressed debtors stay in debtor_actions only.
+RUN_COLUMNS = (
+    *DEBTOR_ACTION_COLUMNS,
+    ("payment_link", "VARCHAR"),
+    ("qr_file", "VARCHAR"),
+    ("cutoff_at", "TIMESTAMP"),
+    ("created_at", "TIMESTAMP NOT NULL"),
+)
+TABLES = {
+    "debtor_actions": DEBTOR_ACTION_COLUMNS,
+    "action_invoices": ACTION_INVOICE_COLUMNS,
+    "uplift_estimates": UPLIFT_COLUMNS,
+    "reminder_runs": RUN_COLUMNS,
+}
 
 
 def run_id_for(as_of: date) -> str:
@@ -49,11 +97,22 @@ def column_names(columns: tuple[tuple[str, str], ...]) -> str:
 
 
 def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the schema and both tables when they are not there yet."""
+    """Create the schema and tables; a table of an older layout is replaced.
+
+    Runs are derived data (a re-run rebuilds them), so an old layout is dropped rather than
+    migrated column by column.
+    """
     con.execute(f"create schema if not exists {SCHEMA}")
-    for table, columns in (
-        ("debtor_actions", DEBTOR_ACTION_COLUMNS),
-        ("reminder_runs", RUN_COLUMNS),
-    ):
+    for table, columns in TABLES.items():
+        existing = [
+            row[0]
+            for row in con.execute(
+                "select column_name from information_schema.columns "
+                "where table_schema = ? and table_name = ? order by ordinal_position",
+                [SCHEMA, table],
+            ).fetchall()
+        ]
+        if existing and existing != [name for name, _ in columns]:
+            con.execute(f"drop table {SCHEMA}.{table}")
         definition = ", ".join(f"{name} {sql_type}" for name, sql_type in columns)
         con.execute(f"create table if not exists {SCHEMA}.{table} ({definition})")
