@@ -15,6 +15,7 @@ from dagster_project.assets.dbt import dbt_resource, warehouse_dbt_assets
 from dagster_project.assets.ingest import raw_tables
 from dagster_project.assets.ml import invoice_scores, payment_model
 from dagster_project.assets.reminders import debtor_actions, published_warehouse, reminder_run
+from dagster_project.checks import ledger_checks
 from dagster_project.resources import WarehouseResource
 from dagster_project.sensors import landing_files_sensor
 from dagster_project.settings import GROUP_TIME_ZONE
@@ -45,6 +46,7 @@ defs = Definitions(
         reminder_run,
         published_warehouse,
     ],
+    asset_checks=ledger_checks,
     jobs=[main_job],
     schedules=[daily_schedule],
     sensors=[landing_files_sensor],

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 from dbt.adapters.duckdb.connections import DuckDBConnectionManager
 from dbt.cli.main import dbtRunner, dbtRunnerResult
 
@@ -63,6 +64,10 @@ class CaseBook:
         *,
         currency: str = "EUR",
         division: str = "retail",
+        country_code: str = "NL",
+        segment: str = "sme",
+        group_debtor_id: str | None = None,
+        iban: str | None = None,
     ) -> Case:
         """A new case with its own entity and customer, dated as of `case_as_of`."""
         shift_days = (self.as_of - (_as_date(case_as_of) or self.as_of)).days
@@ -72,7 +77,7 @@ class CaseBook:
             entity_id=case.entity_id,
             entity_name=f"Entity {name}",
             division=division,
-            country_code="NL",
+            country_code=country_code,
             base_currency=currency,
             time_zone="Europe/Amsterdam",
         )
@@ -84,9 +89,11 @@ class CaseBook:
             customer_type="b2b",
             country_code="NL",
             language="nl",
-            segment="sme",
+            segment=segment,
             email=f"{name.lower()}@example.com",
             phone=None,
+            iban=iban,
+            group_debtor_id=group_debtor_id,
             credit_limit=Decimal("5000.00"),
         )
         return case
@@ -98,11 +105,15 @@ class CaseBook:
             ensure_raw_tables(con)
             for table, records in self.rows.items():
                 columns = [*TABLES_BY_NAME[table].column_names, *METADATA_COLUMNS]
-                placeholders = ", ".join("?" for _ in columns)
-                con.executemany(
-                    f"insert into raw.{table} ({', '.join(columns)}) values ({placeholders})",
-                    [[record[column] for column in columns] for record in records],
+                # One Arrow table per raw table: row-by-row inserts take minutes for the
+                # thousands of rows of the property tests.
+                batch = pa.table({name: [record[name] for record in records] for name in columns})
+                con.register("batch", batch)
+                con.execute(
+                    f"insert into raw.{table} ({', '.join(columns)}) "
+                    f"select {', '.join(columns)} from batch"
                 )
+                con.unregister("batch")
         finally:
             con.close()
         return path
@@ -254,12 +265,17 @@ class Case:
         )
 
 
-def run_dbt_build(target_dir: Path, dbt_vars: dict[str, Any]) -> dbtRunnerResult:
-    """`dbt build` in-process against the warehouse that CM_WAREHOUSE_PATH points at."""
+def run_dbt_build(
+    target_dir: Path,
+    dbt_vars: dict[str, Any],
+    command: str = "build",
+    extra_args: list[str] | None = None,
+) -> dbtRunnerResult:
+    """`dbt build` (or another command) in-process on the warehouse of CM_WAREHOUSE_PATH."""
     try:
         return dbtRunner().invoke(
             [
-                "build",
+                command,
                 "--project-dir",
                 str(DBT_PROJECT_DIR),
                 "--profiles-dir",
@@ -271,6 +287,7 @@ def run_dbt_build(target_dir: Path, dbt_vars: dict[str, Any]) -> dbtRunnerResult
                 "--vars",
                 json.dumps(dbt_vars),
                 "--quiet",
+                *(extra_args or []),
             ]
         )
     finally:

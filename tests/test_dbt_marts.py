@@ -4,7 +4,8 @@ All cases go into one raw warehouse (one entity and customer per case, dates shi
 case's as-of date is AS_OF), which is built twice:
 - `main`: as of AS_OF in EUR, every dbt data test included;
 - `past`: the same raw rows as of PAST_AS_OF in USD, to show that a past as-of date ignores
-  later documents, allocations, contacts and PSP events, and to check C12 in a USD group.
+  later documents, allocations, contacts and PSP events, and to check C12 in a USD group;
+  oldest-first netting of unapplied credit (net_unapplied_credit) is on in this build.
 """
 
 from __future__ import annotations
@@ -16,8 +17,19 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pytest
+from dagster import AssetSelection, AssetSpec, Definitions, define_asset_job
 from dbt_helpers import CaseBook, failed_nodes, query, run_dbt_build
+
+from dagster_project.checks import (
+    BUCKETS_SUM_TO_BALANCE,
+    NO_NEGATIVE_OPEN_AMOUNT,
+    OPEN_ITEMS_EQUAL_LEDGER,
+    disagreements,
+    ledger_checks,
+)
+from dagster_project.resources import WarehouseResource
 
 AS_OF = date(2025, 6, 30)
 PAST_AS_OF = AS_OF - timedelta(days=5)
@@ -105,6 +117,13 @@ def add_as_of_case(book: CaseBook) -> None:
     asof.contact("CT-2", "2025-06-28T09:00:00", "INV-P1")
     asof.psp_event("EV-P1", "paid", "INV-P1", "2025-06-27T08:00:00", "2025-06-27T08:01:00")
 
+    # Amsterdam is UTC+2 in summer: 21:30 UTC is still the as-of date, 22:30 UTC is not.
+    zone = book.case("TZ")
+    zone.invoice("INV-TZ", "2025-06-01", "2025-06-30", "100.00", payment_reference="RFTZ")
+    zone.contact("CT-LATE", "2025-06-30T21:30:00", "INV-TZ")
+    zone.contact("CT-NEXT", "2025-06-30T22:30:00", "INV-TZ")
+    zone.psp_event("EV-NEXT", "paid", "RFTZ", "2025-06-30T22:30:00", "2025-06-30T22:31:00")
+
 
 def add_dso_cases(book: CaseBook) -> None:
     """DSO1: sales by month Jan 3100, Feb 2800, Mar 0, Apr -500, May 3100, Jun 3000.
@@ -175,12 +194,81 @@ def add_payment_signal_cases(book: CaseBook) -> None:
     )
 
 
+def add_reversal_cases(book: CaseBook) -> None:
+    """Returned direct debits and reversals reopen an invoice (C13, C14); credits and advances
+    dated before their invoice are unapplied credit until the invoice exists."""
+    reversed_ = book.case("REV1")
+    reversed_.invoice("INV-231", "2025-06-01", "2025-06-15", "204.88")
+    reversed_.payment("PAY-231", "2025-06-15", "204.88", applies_to="INV-231")
+    reversed_.payment("RC-231", "2025-06-16", "-204.88", applies_to="INV-231")
+
+    paid_again = book.case("REV2")
+    paid_again.invoice("INV-R2", "2025-05-01", "2025-05-31", "300.00")
+    paid_again.payment("DD-R2", "2025-05-31", "300.00", applies_to="INV-R2")
+    paid_again.payment("RET-R2", "2025-06-03", "-300.00", applies_to="INV-R2")
+    paid_again.payment("PAY-R2", "2025-06-20", "300.00", applies_to="INV-R2")
+
+    part_returned = book.case("REV3")
+    part_returned.invoice("INV-R3", "2025-05-20", "2025-06-19", "500.00")
+    part_returned.payment("PAY-R3", "2025-06-01", "500.00", applies_to="INV-R3")
+    part_returned.payment("RET-R3", "2025-06-10", "-200.00", applies_to="INV-R3")
+
+    # PAST_AS_OF (06-25) falls between the advance / credit note and the invoices they name.
+    early = book.case("PRE")
+    early.payment("ADV-1", "2025-06-01", "100.00", applies_to="INV-PRE1")
+    early.invoice("INV-PRE1", "2025-06-27", "2025-07-27", "100.00")
+    early.credit_note("CN-PRE2", "2025-06-20", "30.00", applies_to="INV-PRE2")
+    early.invoice("INV-PRE2", "2025-06-28", "2025-07-28", "130.00")
+
+
+def add_netting_cases(book: CaseBook) -> None:
+    """Oldest-first netting of unapplied credit, on in the `past` build (USD group)."""
+    fifo = book.case("NET1", currency="USD")
+    fifo.invoice("INV-N1", "2025-03-01", "2025-03-31", "100.00")
+    fifo.invoice("INV-N2", "2025-04-01", "2025-05-01", "200.00")
+    fifo.invoice("INV-N3", "2025-05-20", "2025-06-19", "300.00")
+    fifo.invoice("INV-N4", "2025-06-10", "2025-07-10", "400.00")
+    fifo.credit_note("CN-N1", "2025-05-05", "150.00")
+    fifo.payment("PAY-N1", "2025-06-01", "250.00")
+
+    # EUR documents in the USD group: the invoice at 1.10, the credit note at 1.20.
+    fx = book.case("NET2")
+    fx.invoice("INV-X", "2025-05-01", "2025-05-31", "1000.00")
+    fx.credit_note("CN-X", "2025-06-01", "300.00")
+
+    left_over = book.case("NET3", currency="USD")
+    left_over.invoice("INV-L", "2025-05-16", "2025-06-15", "100.00")
+    left_over.credit_note("CN-L", "2025-06-01", "250.00")
+
+
+def add_group_debtor_cases(book: CaseBook) -> None:
+    """One company buying from three entities: by group_debtor_id, and by IBAN alone."""
+    direct = book.case("GDA", group_debtor_id="GD-77", iban="NL91 ABNA 0417 1643 00")
+    direct.invoice("INV-GA", "2025-06-01", "2025-07-01", "1000.00")
+    by_iban = book.case("GDB", iban="nl91abna0417164300")
+    by_iban.invoice("INV-GB", "2025-06-01", "2025-07-01", "500.00")
+    by_iban.payment("PAY-GB", "2025-06-05", "200.00")
+    other = book.case("GDC", group_debtor_id="GD-77")
+    other.invoice("INV-GC", "2025-05-01", "2025-05-31", "300.00")
+    book.case("GDD", iban="DE89370400440532013000").invoice(
+        "INV-GD", "2025-06-01", "2025-07-01", "50.00"
+    )
+
+    # Aged by invoice date, the long-terms invoice is the old one; by due date it is current.
+    by_issue = book.case("IDA")
+    by_issue.invoice("INV-I1", "2025-06-10", "2025-06-20", "100.00")
+    by_issue.invoice("INV-I2", "2025-03-01", "2025-07-15", "200.00")
+
+
 def make_book() -> CaseBook:
     book = CaseBook(AS_OF)
     add_aging_cases(book)
     add_as_of_case(book)
     add_dso_cases(book)
     add_payment_signal_cases(book)
+    add_reversal_cases(book)
+    add_netting_cases(book)
+    add_group_debtor_cases(book)
     return book
 
 
@@ -191,7 +279,14 @@ def warehouses(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, P
     past = Path(shutil.copy(main, tmp / "past_as_of.duckdb"))
     builds = {
         "main": (main, {"as_of_date": AS_OF.isoformat()}),
-        "past": (past, {"as_of_date": PAST_AS_OF.isoformat(), "group_currency": "USD"}),
+        "past": (
+            past,
+            {
+                "as_of_date": PAST_AS_OF.isoformat(),
+                "group_currency": "USD",
+                "net_unapplied_credit": True,
+            },
+        ),
     }
     with pytest.MonkeyPatch.context() as env:
         for name, (path, dbt_vars) in builds.items():
@@ -581,3 +676,180 @@ def test_dim_customers_carries_no_personal_data(main: Path) -> None:
         False,
         "retail",
     )
+
+
+def test_returned_debit_reopens_the_invoice(main: Path, past: Path) -> None:
+    # C13/C14: settled on 06-15, reopened by the reversal on 06-16: open again, 15 days late.
+    reopened = open_items(main, "REV1")["INV-231"]
+    assert (reopened["open_amount"], reopened["days_past_due"], reopened["aging_bucket"]) == (
+        Decimal("204.88"),
+        15,
+        "1-30",
+    )
+    assert invoice(main, "REV1", "INV-231")["settled_date"] is None
+    assert invoice(main, "REV1", "INV-231")["is_open"] is True
+
+    # Returned and paid again: settled on the second payment, 20 days late.
+    paid_again = invoice(main, "REV2", "INV-R2")
+    assert (paid_again["is_open"], paid_again["settled_date"], paid_again["days_late"]) == (
+        False,
+        date(2025, 6, 20),
+        20,
+    )
+    assert open_items(main, "REV2") == {}
+
+    assert open_items(main, "REV3")["INV-R3"]["open_amount"] == Decimal("200.00")
+    assert open_items(past, "REV3")["INV-R3"]["days_past_due"] == 6
+
+
+def test_credits_dated_before_their_invoice_wait_as_unapplied_credit(
+    main: Path, past: Path
+) -> None:
+    before = open_items(past, "PRE")
+    assert {key: (row["item_type"], row["open_amount"]) for key, row in before.items()} == {
+        "ADV-1": ("unapplied_payment", Decimal("-100.00")),
+        "CN-PRE2": ("credit_note", Decimal("-30.00")),
+    }
+    after = open_items(main, "PRE")
+    assert {key: (row["item_type"], row["open_amount"]) for key, row in after.items()} == {
+        "INV-PRE2": ("invoice", Decimal("100.00")),
+    }
+    assert invoice(main, "PRE", "INV-PRE1")["settled_date"] == date(2025, 6, 27)
+
+
+def netted_items(warehouse: Path, case: str) -> dict[str, dict[str, Any]]:
+    rows = query(
+        warehouse, "select * from marts.fct_open_items_netted where entity_id = ?", [f"E-{case}"]
+    )
+    return {row["item_id"]: row for row in rows}
+
+
+def test_oldest_first_netting_uses_credit_on_the_oldest_due_items(past: Path) -> None:
+    # 400 of credit (CN-N1 150, then PAY-N1 250) clears N1 (61-90) and N2 (31-60) and takes
+    # 100 of N3 (1-30); N4 is untouched. The ledger's own items stay as they are.
+    assert aging(past, "NET1") == expected_aging(current="400.00", d1_30="200.00")
+    assert balance(past, "NET1")["open_balance_base"] == Decimal("600.00")
+    netted = netted_items(past, "NET1")
+    assert set(netted) == {"INV-N3", "INV-N4"}
+    assert (netted["INV-N3"]["netted_amount"], netted["INV-N3"]["gross_open_amount"]) == (
+        Decimal("100.00"),
+        Decimal("300.00"),
+    )
+    assert len(open_items(past, "NET1")) == 6
+
+    # More credit than invoices: the rest stays unapplied.
+    assert aging(past, "NET3") == expected_aging(unapplied="-150.00")
+
+
+def test_netting_keeps_the_base_balance_through_an_fx_difference(past: Path) -> None:
+    # Gross: 1000 EUR at 1.10 = 1100.00 USD, -300 EUR at 1.20 = -360.00 USD: 740.00.
+    # Netted: 700 EUR at the invoice's 1.10 = 770.00, and -30.00 of exchange difference.
+    assert aging(past, "NET2") == expected_aging(d1_30="770.00", unapplied="-30.00")
+    assert balance(past, "NET2")["open_balance_base"] == Decimal("740.00")
+    assert netted_items(past, "NET2")["C-NET2:EUR"]["item_type"] == "fx_difference"
+
+
+def test_netting_is_off_by_default(main: Path) -> None:
+    netted = query(main, "select count(*) as n from marts.fct_open_items_netted")[0]["n"]
+    gross = query(main, "select count(*) as n from marts.fct_open_items")[0]["n"]
+    assert netted == gross
+    assert aging(main, "C05")["Unapplied credit"] == Decimal("-200.00")
+
+
+def test_group_debtor_exposure_adds_up_across_entities(main: Path) -> None:
+    rows = query(main, "select * from marts.group_debtor_exposure")
+    exposure = {row["group_debtor_key"]: row for row in rows}
+    company = exposure["GD-77"]
+    # 1000 + (500 - 200 unapplied) + 300; the IBAN-only customer joins through its IBAN.
+    assert (company["entity_count"], company["customer_count"]) == (3, 3)
+    assert (company["open_balance_base"], company["unapplied_credit_base"]) == (
+        Decimal("1600.00"),
+        Decimal("-200.00"),
+    )
+    assert (company["overdue_amount_base"], company["credit_limit_base"]) == (
+        Decimal("300.00"),
+        Decimal("15000.00"),
+    )
+    keys = {
+        row["customer_id"]: (row["group_debtor_key"], row["group_debtor_key_source"])
+        for row in query(main, "select * from marts.dim_customers")
+    }
+    assert keys["C-GDB"] == ("GD-77", "iban_to_group_debtor_id")
+    assert keys["C-GDD"][1] == "iban" and "DE89" not in keys["C-GDD"][0]
+    assert keys["C-C01"] == ("E-C01:C-C01", "customer")
+    total = query(main, "select sum(open_balance_base) as total from marts.customer_balances")
+    assert sum(row["open_balance_base"] for row in rows) == total[0]["total"]
+
+
+def test_aging_by_invoice_date_is_a_separate_labelled_view(main: Path) -> None:
+    rows = query(
+        main,
+        "select * from marts.entity_aging_by_invoice_date where entity_id = 'E-IDA'",
+    )
+    by_issue = {row["age_bucket"]: row["open_amount_base"] for row in rows}
+    assert by_issue == {
+        "Unapplied credit": Decimal("0.00"),
+        "0-30": Decimal("100.00"),
+        "31-60": Decimal("0.00"),
+        "61-90": Decimal("0.00"),
+        "91+": Decimal("200.00"),
+    }
+    assert {row["aging_basis"] for row in rows} == {"invoice_date"}
+    assert aging(main, "IDA") == expected_aging(current="200.00", d1_30="100.00")
+
+
+def test_tie_out_checks_pass_on_the_marts_and_catch_each_fault(main: Path, tmp_path: Path) -> None:
+    with duckdb.connect(str(main), read_only=True) as con:
+        assert disagreements(con, BUCKETS_SUM_TO_BALANCE) == []
+        assert disagreements(con, OPEN_ITEMS_EQUAL_LEDGER, AS_OF) == []
+        assert disagreements(con, NO_NEGATIVE_OPEN_AMOUNT) == []
+
+    broken = Path(shutil.copy(main, tmp_path / "broken.duckdb"))
+    with duckdb.connect(str(broken)) as con:
+        con.execute(
+            """
+            update marts.customer_aging set open_amount_base = open_amount_base + 1
+            where entity_id = 'E-C01' and aging_bucket = '31-60'
+            """
+        )
+        con.execute(
+            """
+            update marts.fct_open_items set open_amount = -open_amount
+            where entity_id = 'E-C07' and item_id = 'INV-111'
+            """
+        )
+        faults = {
+            "buckets": disagreements(con, BUCKETS_SUM_TO_BALANCE),
+            "ledger": disagreements(con, OPEN_ITEMS_EQUAL_LEDGER, AS_OF),
+            "negative": disagreements(con, NO_NEGATIVE_OPEN_AMOUNT),
+        }
+    assert [row["customer_id"] for row in faults["buckets"] if row["customer_id"]] == ["C-C01"]
+    assert [(row["entity_id"], row["currency"]) for row in faults["ledger"]] == [("E-C07", "EUR")]
+    assert [row["item_id"] for row in faults["negative"]] == ["INV-111"]
+
+
+def test_tie_out_checks_run_as_dagster_asset_checks(
+    main: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CM_WAREHOUSE_PATH", str(shutil.copy(main, tmp_path / "checked.duckdb")))
+    monkeypatch.setenv("CM_AS_OF_DATE", AS_OF.isoformat())
+    marts = [AssetSpec(["marts", name]) for name in ("customer_aging", "fct_open_items")]
+    defs = Definitions(
+        assets=marts,
+        asset_checks=ledger_checks,
+        jobs=[define_asset_job("tie_out", selection=AssetSelection.checks(*ledger_checks))],
+        resources={"warehouse": WarehouseResource()},
+    )
+    result = defs.resolve_job_def("tie_out").execute_in_process()
+    evaluations = result.get_asset_check_evaluations()
+    assert sorted(e.check_name for e in evaluations) == sorted(
+        c.check_key.name for c in ledger_checks
+    )
+    assert all(e.passed for e in evaluations)
+
+
+def test_business_dates_follow_the_entity_time_zone(main: Path) -> None:
+    contacts = query(main, "select * from marts.fct_contacts where entity_id = 'E-TZ'")
+    assert [(row["contact_id"], row["sent_date"]) for row in contacts] == [("CT-LATE", AS_OF)]
+    signals = query(main, "select * from marts.fct_payment_signals where entity_id = 'E-TZ'")
+    assert signals == []

@@ -18,12 +18,6 @@
 {%- endmacro %}
 
 
-{#- First instant after the as-of date: `_at` timestamps must be strictly before it. -#}
-{% macro as_of_end_at() -%}
-    cast({{ dbt.dateadd('day', 1, as_of_date()) }} as timestamp)
-{%- endmacro %}
-
-
 {% macro group_currency() -%}
     {%- set value = var('group_currency', 'EUR') | string | trim | upper -%}
     {%- if value | length != 3 or not value.isalpha() -%}
@@ -39,4 +33,34 @@
         {{ exceptions.raise_compiler_error("dso_window_months must be at least 1") }}
     {%- endif -%}
     {{- return(value) -}}
+{%- endmacro %}
+
+
+{#- Months behind the collection effectiveness index (N in KPIS.md); 1 = the month itself. -#}
+{% macro cei_window_months() -%}
+    {%- set value = var('cei_window_months', 1) | int -%}
+    {%- if value < 1 -%}
+        {{ exceptions.raise_compiler_error("cei_window_months must be at least 1") }}
+    {%- endif -%}
+    {{- return(value) -}}
+{%- endmacro %}
+
+
+{#- Days after issue at which an invoice still open counts as at risk. -#}
+{% macro at_risk_days() -%}
+    {%- set value = var('at_risk_days', 90) | int -%}
+    {%- if value < 1 -%}
+        {{ exceptions.raise_compiler_error("at_risk_days must be at least 1") }}
+    {%- endif -%}
+    {{- return(value) -}}
+{%- endmacro %}
+
+
+{#- Net each customer's unapplied credit into its oldest open items (aging marts only). -#}
+{% macro net_unapplied_credit() -%}
+    {%- set value = var('net_unapplied_credit', false) | string | trim | lower -%}
+    {%- if value not in ('true', 'false', '1', '0', 'yes', 'no', '') -%}
+        {{ exceptions.raise_compiler_error("net_unapplied_credit must be true or false") }}
+    {%- endif -%}
+    {{- return(value in ('true', '1', 'yes')) -}}
 {%- endmacro %}

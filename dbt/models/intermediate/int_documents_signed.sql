@@ -1,7 +1,9 @@
 -- Documents issued on or before the as-of date, with their effect on the receivable and the
 -- item they belong to. A credit note or write-off that applies to an invoice or debit note
 -- (issued by the as-of date) settles that document; otherwise it is unapplied credit of the
--- customer and an item of its own.
+-- customer and an item of its own. item_effective_date is the day the document's effect
+-- reaches its item: the issue date, or for a credit note dated before the invoice it settles,
+-- the invoice's issue date (until then it is unapplied credit, see int_ledger_entries_valued).
 with
 
 documents as (
@@ -21,7 +23,8 @@ issued as (
 settleable as (
     select
         entity_id,
-        document_id
+        document_id,
+        issue_date
     from issued
     where document_type in ('invoice', 'debit_note')
 ),
@@ -32,7 +35,11 @@ linked as (
         case
             when issued.document_type in ('credit_note', 'write_off')
                 then settleable.document_id
-        end as settles_document_id
+        end as settles_document_id,
+        case
+            when issued.document_type in ('credit_note', 'write_off')
+                then settleable.issue_date
+        end as settled_document_issue_date
     from issued
     left join settleable
         on
@@ -87,6 +94,10 @@ final as (
         settles_document_id,
         settles_document_id is not null as is_linked_settlement,
         coalesce(settles_document_id, document_id) as item_document_id,
+        case
+            when settled_document_issue_date > issue_date then settled_document_issue_date
+            else issue_date
+        end as item_effective_date,
         is_disputed
     from converted
 )

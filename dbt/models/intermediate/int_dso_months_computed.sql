@@ -1,5 +1,7 @@
--- Simple and countback DSO per month end, for each entity and for the group (from the group's
--- summed ledger and sales, not an average of entity DSOs).
+-- Simple, countback and best-possible DSO per month end for every reporting scope (group,
+-- division, entity, country, segment), each from the scope's summed ledger and sales, never an
+-- average of other scopes' DSOs. Best-possible DSO is simple DSO with only the current (not
+-- yet due) receivables in the numerator.
 --
 -- Countback, set-based: walking back from month m, month k is where the receivable is used up
 -- when the positive sales of months k..m first reach AR(m). Each month is joined to its earlier
@@ -10,31 +12,8 @@
 -- their days counted in full. AR <= 0 gives 0; no crossing month (history too short) gives null.
 with
 
-entity_months as (
-    select * from {{ ref('int_entity_months_summarized') }}
-),
-
-scoped_months as (
-    select
-        'entity' as scope_type,
-        entity_id as scope_id,
-        month_start,
-        month_end,
-        days_in_month,
-        net_sales_base,
-        ar_base
-    from entity_months
-    union all
-    select
-        'group' as scope_type,
-        {{ group_currency() }} as scope_id,
-        month_start,
-        max(month_end) as month_end,
-        max(days_in_month) as days_in_month,
-        sum(net_sales_base) as net_sales_base,
-        sum(ar_base) as ar_base
-    from entity_months
-    group by month_start
+scope_months as (
+    select * from {{ ref('int_scope_months_summarized') }}
 ),
 
 running as (
@@ -61,7 +40,7 @@ running as (
             order by month_start
             rows between {{ dso_window_months() - 1 }} preceding and current row
         ) as window_days
-    from scoped_months
+    from scope_months
 ),
 
 walk_back as (
@@ -124,6 +103,7 @@ final as (
         running.month_end,
         running.days_in_month,
         cast(running.ar_base as decimal(18, 2)) as ar_base,
+        cast(running.current_ar_base as decimal(18, 2)) as current_ar_base,
         cast(running.net_sales_base as decimal(18, 2)) as net_sales_base,
         cast(running.sales_window_base as decimal(18, 2)) as sales_window_base,
         cast(running.window_days as integer) as window_days,
@@ -133,6 +113,12 @@ final as (
                     then running.ar_base * running.window_days / running.sales_window_base
             end as decimal(18, 2)
         ) as simple_dso_days,
+        cast(
+            case
+                when running.sales_window_base > 0
+                    then running.current_ar_base * running.window_days / running.sales_window_base
+            end as decimal(18, 2)
+        ) as best_possible_dso_days,
         cast(
             case
                 when running.ar_base <= 0 then 0

@@ -9,6 +9,11 @@
 -- base effects of any prefix of the entries in date order therefore add up exactly to the
 -- rounded base open amount of every item at that date, which is what lets the monthly ledger
 -- (DSO) and the open items reconcile to the cent.
+--
+-- History is never rewritten: a credit note or an allocation dated before the document it
+-- settles is unapplied credit (an item of its own, at its own rate) until that document's
+-- issue date, when a 'transfer' entry moves it into the document. Any past date therefore
+-- reads the same in this run as in a run as of that date.
 with
 
 documents as (
@@ -53,7 +58,7 @@ settlement_entries as (
         documents.document_type as entry_kind,
         2 as entry_kind_order,
         documents.document_id as entry_id,
-        documents.issue_date as entry_date,
+        documents.item_effective_date as entry_date,
         documents.ar_effect
     from documents
     inner join items
@@ -71,7 +76,7 @@ allocation_entries as (
         'allocation' as entry_kind,
         3 as entry_kind_order,
         allocations.allocation_id as entry_id,
-        allocations.booked_date as entry_date,
+        allocations.applies_from_date as entry_date,
         allocations.ar_effect
     from allocations
     inner join items
@@ -102,6 +107,40 @@ item_entries as (
             and document_item_entries.item_id = items.item_id
 ),
 
+predated_credit_entries as (
+    -- A credit note or write-off dated before the document it settles: unapplied credit of
+    -- its own from its issue date, moved into that document on the document's issue date.
+    select
+        entity_id,
+        document_id as item_id,
+        document_type as item_type,
+        'document' as entry_kind,
+        1 as entry_kind_order,
+        document_id as entry_id,
+        issue_date as entry_date,
+        ar_effect,
+        customer_id,
+        currency,
+        fx_rate_to_base
+    from documents
+    where is_linked_settlement and item_effective_date > issue_date
+    union all
+    select
+        entity_id,
+        document_id as item_id,
+        document_type as item_type,
+        'transfer' as entry_kind,
+        4 as entry_kind_order,
+        document_id as entry_id,
+        item_effective_date as entry_date,
+        -ar_effect as ar_effect,
+        customer_id,
+        currency,
+        fx_rate_to_base
+    from documents
+    where is_linked_settlement and item_effective_date > issue_date
+),
+
 unapplied_payment_entries as (
     select
         entity_id,
@@ -119,10 +158,64 @@ unapplied_payment_entries as (
     where is_unapplied
 ),
 
+pending_allocations as (
+    -- Allocations booked before their item exists: in a pending item until then (an
+    -- unapplied payment of their own, or the credit note they name while it waits for its
+    -- invoice), valued at that pending item's rate.
+    select
+        allocations.*,
+        case
+            when allocations.pending_item_type = 'unapplied_payment'
+                then allocations.booked_fx_rate_to_base
+            else pending_documents.fx_rate_to_base
+        end as pending_fx_rate_to_base
+    from allocations
+    left join documents as pending_documents
+        on
+            allocations.entity_id = pending_documents.entity_id
+            and allocations.pending_item_id = pending_documents.document_id
+            and allocations.pending_item_type <> 'unapplied_payment'
+    where allocations.is_predated
+),
+
+pending_allocation_entries as (
+    select
+        entity_id,
+        pending_item_id as item_id,
+        pending_item_type as item_type,
+        'allocation' as entry_kind,
+        3 as entry_kind_order,
+        allocation_id as entry_id,
+        booked_date as entry_date,
+        ar_effect,
+        customer_id,
+        currency,
+        pending_fx_rate_to_base as fx_rate_to_base
+    from pending_allocations
+    union all
+    select
+        entity_id,
+        pending_item_id as item_id,
+        pending_item_type as item_type,
+        'allocation_transfer' as entry_kind,
+        5 as entry_kind_order,
+        allocation_id as entry_id,
+        applies_from_date as entry_date,
+        -ar_effect as ar_effect,
+        customer_id,
+        currency,
+        pending_fx_rate_to_base as fx_rate_to_base
+    from pending_allocations
+),
+
 entries as (
     select * from item_entries
     union all
+    select * from predated_credit_entries
+    union all
     select * from unapplied_payment_entries
+    union all
+    select * from pending_allocation_entries
 ),
 
 running as (

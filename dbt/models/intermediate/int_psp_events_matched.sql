@@ -1,7 +1,7 @@
--- PSP events that happened by the end of the as-of date, matched to the document they pay:
--- invoice_reference = the document's payment_reference, else its document_number, within the
--- same entity (only invoices and debit notes issued by the as-of date; on a tie the lowest
--- document_id). Unmatched events stay, with a null document_id.
+-- PSP events that happened by the end of the as-of date in the entity's time zone, matched to
+-- the document they pay: invoice_reference = the document's payment_reference, else its
+-- document_number, within the same entity (only invoices and debit notes issued by the as-of
+-- date; on a tie the lowest document_id). Unmatched events stay, with a null document_id.
 --
 -- Each event is also ranked for the status rule, per document and per transaction: when a
 -- paid event exists, only paid events and refunded / charged_back / reversed events after the
@@ -18,10 +18,16 @@ documents as (
     select * from {{ ref('int_documents_signed') }}
 ),
 
+entities as (
+    select * from {{ ref('stg_erp__entities') }}
+),
+
 happened as (
-    select *
+    select events.*
     from events
-    where event_at < {{ as_of_end_at() }}
+    left join entities
+        on events.entity_id = entities.entity_id
+    where {{ local_date('events.event_at', 'entities.time_zone') }} <= {{ as_of_date() }}
 ),
 
 payable as (

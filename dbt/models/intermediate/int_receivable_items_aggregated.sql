@@ -1,7 +1,8 @@
 -- One row per receivable item at the as-of date, open or not: invoices, debit notes,
--- unlinked credit notes and write-offs, and unapplied payments. open_amount is the signed sum
--- of the item's ledger entries (it may be negative: an overpaid invoice); settled_date is the
--- date the open amount reached zero (or less) and stayed there.
+-- unlinked credit notes and write-offs, and unapplied payments (also credit notes and
+-- advances dated before the document they settle, zero once it is issued). open_amount is
+-- the signed sum of the item's ledger entries (it may be negative: an overpaid invoice);
+-- settled_date is the date the open amount reached zero (or less) and stayed there.
 with
 
 entries as (
@@ -67,7 +68,7 @@ item_attributes as (
         amount_base,
         is_disputed
     from documents
-    where not is_linked_settlement
+    where not is_linked_settlement or item_effective_date > issue_date
     union all
     select
         entity_id,
@@ -85,7 +86,7 @@ item_attributes as (
         {{ to_base_currency('amount', 'booked_fx_rate_to_base') }} as amount_base,
         false as is_disputed
     from allocations
-    where is_unapplied
+    where is_unapplied or pending_item_type = 'unapplied_payment'
 ),
 
 final as (

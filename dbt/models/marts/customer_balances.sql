@@ -3,7 +3,7 @@
 with
 
 open_items as (
-    select * from {{ ref('fct_open_items') }}
+    select * from {{ ref('fct_open_items_netted') }}
 ),
 
 item_totals as (

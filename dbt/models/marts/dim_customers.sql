@@ -10,6 +10,10 @@ entities as (
     select * from {{ ref('stg_erp__entities') }}
 ),
 
+debtor_keys as (
+    select * from {{ ref('int_customers_debtor_keyed') }}
+),
+
 final as (
     select
         customers.entity_id,
@@ -25,10 +29,16 @@ final as (
         coalesce(trim(customers.iban) <> '', false) as has_iban,
         customers.group_debtor_id,
         customers.credit_limit,
-        entities.division
+        entities.division,
+        debtor_keys.group_debtor_key,
+        debtor_keys.group_debtor_key_source
     from customers
     left join entities
         on customers.entity_id = entities.entity_id
+    left join debtor_keys
+        on
+            customers.entity_id = debtor_keys.entity_id
+            and customers.customer_id = debtor_keys.customer_id
 )
 
 select * from final

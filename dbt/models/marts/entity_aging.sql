@@ -6,7 +6,7 @@ entities as (
 ),
 
 open_items as (
-    select * from {{ ref('fct_open_items') }}
+    select * from {{ ref('fct_open_items_netted') }}
 ),
 
 aging_buckets as (

@@ -1,7 +1,22 @@
+-- Contacts sent on or before the as-of date, in the business dates of the sending entity's
+-- time zone (sent_at stays UTC).
 with
 
 contacts as (
     select * from {{ ref('stg_erp__contacts') }}
+),
+
+entities as (
+    select * from {{ ref('stg_erp__entities') }}
+),
+
+dated as (
+    select
+        contacts.*,
+        {{ local_date('contacts.sent_at', 'entities.time_zone') }} as sent_date
+    from contacts
+    left join entities
+        on contacts.entity_id = entities.entity_id
 ),
 
 final as (
@@ -11,14 +26,14 @@ final as (
         customer_id,
         document_id,
         sent_at,
-        cast(sent_at as date) as sent_date,
+        sent_date,
         channel,
         tone,
         language,
         offer,
         reminder_level
-    from contacts
-    where sent_at < {{ as_of_end_at() }}
+    from dated
+    where sent_date <= {{ as_of_date() }}
 )
 
 select * from final

@@ -2,7 +2,7 @@
 with
 
 open_items as (
-    select * from {{ ref('fct_open_items') }}
+    select * from {{ ref('fct_open_items_netted') }}
 ),
 
 aging_buckets as (

@@ -10,7 +10,7 @@ final as (
         month_start,
         month_end,
         days_in_month,
-        scope_id as base_currency,
+        {{ group_currency() }} as base_currency,
         ar_base,
         net_sales_base,
         sales_window_base,

@@ -1,0 +1,148 @@
+"""Tie-out checks on the ledger marts, as Dagster asset checks.
+
+The dbt build runs the same invariants as dbt tests; these checks recompute them in the
+warehouse after the build and show up on the mart assets, so a figure that does not tie out
+blocks the reminder run and the dashboard copy downstream. Each check is a query that returns
+the rows that disagree: no rows, check passed.
+"""
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+import duckdb
+from dagster import (
+    AssetCheckExecutionContext,
+    AssetCheckResult,
+    AssetKey,
+    MetadataValue,
+    asset_check,
+)
+
+from dagster_project.resources import WarehouseResource
+
+# Per customer, aging = balance = open items; in total, entity and group aging agree too.
+BUCKETS_SUM_TO_BALANCE = """
+with amounts as (
+    select entity_id, customer_id, open_amount_base as aging, 0 as balance, 0 as items
+    from marts.customer_aging
+    union all
+    select entity_id, customer_id, 0, open_balance_base, 0 from marts.customer_balances
+    union all
+    select entity_id, customer_id, 0, 0, open_amount_base from marts.fct_open_items
+),
+per_customer as (
+    select entity_id, customer_id, sum(aging) as aging, sum(balance) as balance,
+        sum(items) as items, sum(items) as other
+    from amounts group by entity_id, customer_id
+),
+in_total as (
+    select 'entity_aging' as entity_id, null as customer_id, t.aging, t.balance, t.items,
+        (select coalesce(sum(open_amount_base), 0) from marts.entity_aging) as other
+    from (select sum(aging) as aging, sum(balance) as balance, sum(items) as items
+          from amounts) as t
+    union all
+    select 'group_aging', null, t.aging, t.balance, t.items,
+        (select coalesce(sum(open_amount_base), 0) from marts.group_aging)
+    from (select sum(aging) as aging, sum(balance) as balance, sum(items) as items
+          from amounts) as t
+)
+select * from (select * from per_customer union all select * from in_total)
+where coalesce(aging, 0) <> coalesce(balance, 0)
+    or coalesce(balance, 0) <> coalesce(items, 0)
+    or coalesce(items, 0) <> coalesce(other, 0)
+"""
+
+# Per entity and currency, the open items equal the ledger recomputed from staging.
+OPEN_ITEMS_EQUAL_LEDGER = """
+with lines as (
+    select entity_id, currency,
+        case when document_type in ('invoice', 'debit_note') then amount else -amount end
+            as ledger, 0 as items
+    from staging.stg_erp__documents where issue_date <= $as_of
+    union all
+    select entity_id, currency, -amount, 0
+    from staging.stg_erp__allocations where booked_date <= $as_of
+    union all
+    select entity_id, currency, 0, open_amount from marts.fct_open_items
+)
+select entity_id, currency, sum(ledger) as ledger_total, sum(items) as open_items_total
+from lines group by entity_id, currency
+having sum(ledger) <> sum(items)
+"""
+
+# Only unapplied credit may be negative.
+NO_NEGATIVE_OPEN_AMOUNT = """
+select entity_id, item_type, item_id, open_amount from marts.fct_open_items
+where not is_unapplied_credit and open_amount <= 0
+union all
+select entity_id, document_type, document_id, open_amount from marts.fct_invoices
+where open_amount < 0
+"""
+
+
+def disagreements(
+    con: duckdb.DuckDBPyConnection, sql: str, as_of: date | None = None
+) -> list[dict[str, Any]]:
+    """The rows a check query returns, as dicts (no rows: the figures tie out)."""
+    cursor = con.execute(sql, {"as_of": as_of} if as_of else None)
+    names = [column[0] for column in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def _result(rows: Sequence[dict[str, Any]], what: str) -> AssetCheckResult:
+    sample = [{k: str(v) for k, v in row.items()} for row in rows[:20]]
+    return AssetCheckResult(
+        passed=not rows,
+        description=f"{len(rows)} {what}" if rows else None,
+        metadata={"disagreements": len(rows), "sample": MetadataValue.json(sample)},
+    )
+
+
+@asset_check(
+    asset=AssetKey(["marts", "customer_aging"]),
+    blocking=True,
+    pool="warehouse",
+    description="Buckets add up to the open balance for every customer and in total.",
+)
+def buckets_sum_to_open_balance(
+    context: AssetCheckExecutionContext, warehouse: WarehouseResource
+) -> AssetCheckResult:
+    with warehouse.connect() as con:
+        rows = disagreements(con, BUCKETS_SUM_TO_BALANCE)
+    context.log.info(f"bucket tie-out: {len(rows)} disagreeing customers or totals")
+    return _result(rows, "customers or totals whose buckets differ from the balance")
+
+
+@asset_check(
+    asset=AssetKey(["marts", "fct_open_items"]),
+    blocking=True,
+    pool="warehouse",
+    description="Open items equal the ledger (documents - allocations) per entity and currency.",
+)
+def open_items_equal_ledger(
+    context: AssetCheckExecutionContext, warehouse: WarehouseResource
+) -> AssetCheckResult:
+    as_of = warehouse.settings().as_of_date
+    with warehouse.connect() as con:
+        rows = disagreements(con, OPEN_ITEMS_EQUAL_LEDGER, as_of)
+    context.log.info(f"ledger tie-out as of {as_of}: {len(rows)} entity-currency differences")
+    return _result(rows, "entity and currency totals that differ from the ledger")
+
+
+@asset_check(
+    asset=AssetKey(["marts", "fct_open_items"]),
+    blocking=True,
+    pool="warehouse",
+    description="No document has a negative open amount unless it is unapplied credit.",
+)
+def no_negative_open_amount(
+    context: AssetCheckExecutionContext, warehouse: WarehouseResource
+) -> AssetCheckResult:
+    with warehouse.connect() as con:
+        rows = disagreements(con, NO_NEGATIVE_OPEN_AMOUNT)
+    context.log.info(f"negative open amounts outside unapplied credit: {len(rows)}")
+    return _result(rows, "documents with a negative open amount")
+
+
+ledger_checks = [buckets_sum_to_open_balance, open_items_equal_ledger, no_negative_open_amount]
