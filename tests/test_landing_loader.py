@@ -128,3 +128,19 @@ def test_a_psp_redelivery_with_a_later_received_time_is_the_same_event(tmp_path:
     assert (result.rows_loaded, result.rows_quarantined) == (3, 1)
     reason = con.execute("select reason from raw._quarantine").fetchone()[0]
     assert reason == "key also at line 4 with different content"
+
+
+def test_an_operational_failure_is_not_recorded_so_the_file_is_retried(landing: Path) -> None:
+    con = duckdb.connect()
+    con.execute("set memory_limit = '1MB'")
+    big = landing / "erp" / "E1" / "documents_big.csv"
+    rows = [LINES[0].replace("D1", f"B{i}") for i in range(200_000)]
+    big.write_text("\n".join([HEADER, *rows]) + "\n", encoding="utf-8")
+    with pytest.raises(duckdb.OperationalError):
+        load_table(con, DOCUMENTS, landing)
+    con.execute("reset memory_limit")
+    ledger = con.execute("select source_file from raw._load_ledger").fetchall()
+    assert ("erp/E1/documents_big.csv",) not in ledger
+
+    [*_, retried] = load_table(con, DOCUMENTS, landing)
+    assert retried.rows_loaded == 200_000

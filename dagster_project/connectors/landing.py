@@ -228,8 +228,10 @@ def load_file(
     load_id = uuid.uuid4().hex
     try:
         return _load_new_file(con, table, path, source_file, content_hash, load_id)
-    except duckdb.Error as error:
-        # The file as a whole cannot be read (encoding, not CSV): quarantine it, go on.
+    except duckdb.ProgrammingError as error:
+        # The file's content cannot be read (encoding, not CSV, clashing header): quarantine it
+        # and go on. Operational failures (out of memory, I/O) propagate and are not recorded in
+        # the ledger, so the next run retries the file.
         reason = f"file could not be read: {str(error).splitlines()[0]}"
         log.warning("%s: %s quarantined: %s", table.name, source_file, reason)
         con.execute(
