@@ -84,6 +84,14 @@ ENTITY_MONTHS = {  # entity_id: (ar_base, net_sales_base) per month end in MONTH
              (D("1257500.25"), D("450000.00"))),
 }  # fmt: skip
 WINDOW_MONTHS = 3
+# Current (not yet due) AR per month end in MONTHS, for marts.kpi_monthly; the last month is the
+# open items' Current bucket. The CEI window is one month (dbt's default cei_window_months).
+ENTITY_CURRENT_AR = {
+    "NL01": (D("1300.00"), D("1500.00"), D("1600.00"), D("1400.00"), D("1000.00")),
+    "BE01": (D("700.00"), D("800.00"), D("900.00"), D("1000.00"), D("1200.50")),
+    "DE01": (D("900000.00"), D("1000000.00"), D("1050000.00"), D("1100000.00"),
+             D("1250000.00")),
+}  # fmt: skip
 
 
 def _bucket(due_date: date | None) -> tuple[int, str]:
@@ -275,6 +283,13 @@ create table marts.group_dso_monthly (
     countback_dso_days double
 );
 
+create table marts.kpi_monthly (
+    as_of_date date, scope_type varchar, scope_id varchar, month_end date,
+    base_currency varchar, ar_base decimal(18, 2), current_ar_base decimal(18, 2),
+    sales_window_base decimal(18, 2), window_days integer, cei_ar_start_base decimal(18, 2),
+    cei_sales_base decimal(18, 2)
+);
+
 create table ml.invoice_scores (
     as_of_date date, entity_id varchar, customer_id varchar, document_id varchar,
     p_paid_within_horizon double, horizon_days integer, model_id varchar, scored_at timestamp
@@ -430,6 +445,31 @@ def _action_rows() -> list[tuple]:
     return rows
 
 
+def _kpi_rows() -> list[tuple]:
+    """marts.kpi_monthly rows: every entity, and the group as their sum (which the dashboard
+    must not need: it sums the entities it may show)."""
+    rows = []
+    for entity_id, months in ENTITY_MONTHS.items():
+        dso = entity_dso(entity_id)
+        for index, month_end in enumerate(MONTHS):
+            ar, sales = months[index]
+            ar_start = months[index - 1][0] if index else D("0.00")
+            current = ENTITY_CURRENT_AR[entity_id][index]
+            window_sales, window_days = dso[index][3], dso[index][4]
+            rows.append(
+                (AS_OF, "entity", entity_id, month_end, ar, current, window_sales, window_days,
+                 ar_start, sales)
+            )  # fmt: skip
+    for month_end in MONTHS:
+        parts = [row for row in rows if row[3] == month_end]
+        sums = [sum((row[i] for row in parts), D("0")) for i in (4, 5, 6)]
+        rows.append(
+            (AS_OF, "group", "group", month_end, *sums, parts[0][7],
+             sum((row[8] for row in parts), D("0")), sum((row[9] for row in parts), D("0")))
+        )  # fmt: skip
+    return rows
+
+
 def write_model_registry(models_dir: Path) -> Path:
     """The promoted model's card, as `models_ml.registry` writes it (without the estimator)."""
     (models_dir / MODEL_ID).mkdir(parents=True, exist_ok=True)
@@ -515,6 +555,10 @@ def build_published_warehouse(path: Path) -> Path:
             "insert into marts.group_dso_monthly values (?, ?, ?, ?, ?, ?, ?)", group_dso()
         )
 
+        con.executemany(
+            "insert into marts.kpi_monthly values (?, ?, ?, ?, 'EUR', ?, ?, ?, ?, ?, ?)",
+            _kpi_rows(),
+        )
         scored_at = datetime(2024, 3, 31, 6, 0)
         con.executemany(
             "insert into ml.invoice_scores values (?, ?, ?, ?, ?, 14, ?, ?)",

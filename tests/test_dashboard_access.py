@@ -24,7 +24,7 @@ from streamlit.testing.v1 import AppTest
 
 from dagster_project.settings import REPO_ROOT
 from dashboards import auth, data
-from dashboards.queries import debtor, overview, quality, reminders
+from dashboards.queries import debtor, dso, overview, quality, reminders
 
 
 @pytest.fixture(scope="module")
@@ -218,6 +218,11 @@ def test_the_credit_manager_sees_only_their_entities_group_figures(published):
 
     assert metrics["Total receivables"] == "€3,250.00"
     assert "1 of 1 entities" in app.caption[0].value
+    # NL01's own kpi_monthly row, never the group's: current AR 1,000.00 over sales of
+    # 8,400.00 in 91 days; CEI (6,100.00 - 3,250.00) / (6,100.00 - 1,000.00)
+    assert metrics["Best-possible DSO"] == "10.8 days"
+    assert metrics["Avg days delinquent"] == "24.4 days"
+    assert metrics["CEI"] == "55.9%"
 
 
 def test_filters_cannot_widen_access_in_sql(published):
@@ -235,3 +240,4 @@ def test_filters_cannot_widen_access_in_sql(published):
     assert debtor.accounts(warehouse, scope, "GD-01").empty
     assert reminders.debtor_actions(warehouse, scope).empty
     assert quality.quarantine(warehouse, scope).empty
+    assert dso.kpi_trend(warehouse, scope).empty

@@ -105,26 +105,76 @@ def _metrics(page: PageContext) -> None:
             help=f"{explanation}, month ending {month}.",
             border=True,
         )
-    kpi_mart = dso.kpi_mart_available(page.warehouse)
-    for column, label in zip(
-        days_row[2:], ("Best-possible DSO", "Avg days delinquent", "CEI"), strict=True
-    ):
+    _kpi_metrics(page, days_row[2:], latest)
+    _last_year_line(latest, last_year, open_balance, history_applies, currency)
+
+
+# Days figures where less is better, and CEI where more is: each with the colour of its change.
+KPI_TILES = (
+    ("Best-possible DSO", "best_possible_dso_days", "inverse",
+     "Current (not yet due) AR / net sales of the last 3 months × their days: the DSO if "
+     "every debtor paid on the due date"),
+    ("Avg days delinquent", "average_days_delinquent", "inverse",
+     "Simple DSO minus best-possible DSO: the days that late payment adds"),
+    ("CEI", "collection_effectiveness_pct", "normal",
+     "Collection effectiveness index: how much of what could be collected in the month was"),
+)  # fmt: skip
+
+
+def _kpi_metrics(page: PageContext, columns: list, latest: pd.Series | None) -> None:
+    """Best-possible DSO, average days delinquent and CEI of the DSO month, with the change
+    against last month and the same month last year, from marts.kpi_monthly."""
+    kpis = dso.kpi_trend(page.warehouse, page.scope)
+    if kpis.empty or latest is None:
+        reason = (
+            f"comes from `{dso.KPI_MART}`, which this warehouse does not have"
+            if not dso.kpi_mart_available(page.warehouse)
+            else "no month in the KPI mart for the selected entities"
+        )
+        for column, (label, *_rest) in zip(columns, KPI_TILES, strict=True):
+            column.metric(label, MISSING, help=f"Not available: {reason}.", border=True)
+        return
+
+    this_month = kpis[kpis["month_end"] == latest["month_end"]]
+    current = this_month.iloc[-1] if len(this_month) else None
+    earlier = kpis[kpis["month_end"] < latest["month_end"]]
+    last_month = earlier.iloc[-1] if len(earlier) else None
+    last_year = _same_month_last_year(kpis[kpis["month_end"] <= latest["month_end"]])
+    since = f"vs {last_month['month_end']:%b}" if last_month is not None else None
+    for column, (label, field, colour, explanation) in zip(columns, KPI_TILES, strict=True):
+        value = current[field] if current is not None else None
+        shown = _kpi_text(field, value)
+        change = _change(value, last_month, field)
+        moved = change is not None and round(change, 1) != 0
         column.metric(
             label,
-            MISSING,
-            help=f"Not available yet: comes from `{dso.KPI_MART}`."
-            if not kpi_mart
-            else "Not shown yet.",
+            shown,
+            delta=_kpi_change_text(field, change) if change is not None else None,
+            delta_color=colour if moved else "off",
+            delta_description=since,
+            help=f"{explanation}. Against the same month last year: "
+            f"{_kpi_change_text(field, _change(value, last_year, field))}.",
             border=True,
         )
+    if last_year is not None:
+        parts = [
+            f"{label} {_kpi_change_text(field, _change(current[field], last_year, field))}"
+            for label, field, *_rest in KPI_TILES
+            if current is not None
+        ]
+        st.caption(f"KPIs against {last_year['month_end']:%d %b %Y}: " + " · ".join(parts))
 
-    _last_year_line(latest, last_year, open_balance, history_applies, currency)
-    if not kpi_mart:
-        st.caption(
-            "Best-possible DSO, average days delinquent, CEI and the change in overdue: "
-            f"not available yet (they come from `{dso.KPI_MART}`, which this warehouse "
-            "does not have)."
-        )
+
+def _kpi_text(field: str, value: float | None) -> str:
+    if value is None or pd.isna(value):
+        return MISSING
+    return f"{value:.1f}%" if field == "collection_effectiveness_pct" else days(value)
+
+
+def _kpi_change_text(field: str, change: float | None) -> str:
+    if change is None or pd.isna(change):
+        return MISSING
+    return f"{change:+.1f} pts" if field == "collection_effectiveness_pct" else signed_days(change)
 
 
 def _same_month_last_year(trend: pd.DataFrame) -> pd.Series | None:

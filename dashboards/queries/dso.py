@@ -1,19 +1,24 @@
-"""DSO of a scope per month end, and the monthly KPI mart when the warehouse has one.
+"""DSO of a scope per month end, and the monthly KPI set (`marts.kpi_monthly`).
 
 DSO needs monthly sales, which the marts hold per entity, not per customer segment: a segment
-filter therefore does not narrow the DSO (the page says so).
+filter therefore does not narrow the DSO or the KPIs (the page says so).
 """
 
 from __future__ import annotations
 
+import functools
+
 import pandas as pd
 import streamlit as st
+import yaml
 
+from dagster_project.settings import REPO_ROOT
 from dashboards.data import Scope, Warehouse, has_table, query, scoped
 
-# The monthly KPI mart (best possible DSO, average days delinquent, CEI) is being added to dbt;
-# until the published warehouse has it, the pages say those figures are not available yet.
-KPI_MART = "marts.entity_kpis_monthly"
+# The monthly KPI set per scope (dbt/models/marts/kpi_monthly.sql); a warehouse built before it
+# existed lacks it, and the page then says those figures are not available.
+KPI_MART = "marts.kpi_monthly"
+DBT_PROJECT = REPO_ROOT / "dbt" / "dbt_project.yml"
 
 
 @st.cache_data(show_spinner=False)
@@ -148,3 +153,68 @@ def _only_segments(scope: Scope) -> bool:
 
 def kpi_mart_available(warehouse: Warehouse) -> bool:
     return has_table(warehouse, KPI_MART)
+
+
+@functools.cache
+def cei_window_months() -> int:
+    """N of the collection effectiveness index, as the dbt build used it (`dbt_project.yml`)."""
+    document = yaml.safe_load(DBT_PROJECT.read_text(encoding="utf-8")) or {}
+    return max(1, int((document.get("vars") or {}).get("cei_window_months") or 1))
+
+
+# Best-possible DSO, average days delinquent and CEI per month end of the selected entities,
+# recomputed from the sums of their `entity` rows in kpi_monthly exactly as the mart computes
+# each scope's figures (KPIS.md): best possible = current AR / sales of the window * its days;
+# ADD = simple DSO - best possible; CEI = (collectible - AR) / (collectible - current AR) * 100
+# with collectible = AR at the window's start + the window's sales / N. The mart's own group row
+# gives the same figures for the whole group; summing keeps one path for every selection.
+_KPI_SQL = """
+    , monthly as (
+        select
+            k.month_end,
+            sum(k.ar_base) as ar_base,
+            sum(k.current_ar_base) as current_ar_base,
+            sum(k.sales_window_base) as sales_window_base,
+            max(k.window_days) as window_days,
+            sum(k.cei_ar_start_base) + sum(k.cei_sales_base) / $cei_months as collectible_base,
+        from marts.kpi_monthly as k
+        inner join scoped_entities as s on s.entity_id = k.scope_id
+        where k.scope_type = 'entity' and k.month_end <= $as_of_date
+        group by k.month_end
+    ),
+
+    final as (
+        select
+            month_end,
+            case
+                when sales_window_base > 0 then ar_base * window_days / sales_window_base
+            end::double as simple_dso_days,
+            case
+                when sales_window_base > 0
+                    then current_ar_base * window_days / sales_window_base
+            end::double as best_possible_dso_days,
+            case
+                when collectible_base - current_ar_base > 0
+                    then (collectible_base - ar_base) / (collectible_base - current_ar_base) * 100
+            end::double as collection_effectiveness_pct,
+        from monthly
+    )
+
+    select
+        month_end,
+        best_possible_dso_days,
+        simple_dso_days - best_possible_dso_days as average_days_delinquent,
+        collection_effectiveness_pct,
+    from final
+    order by month_end
+"""
+
+
+@st.cache_data(show_spinner=False)
+def kpi_trend(warehouse: Warehouse, scope: Scope) -> pd.DataFrame:
+    """Best-possible DSO, average days delinquent and CEI per month end up to the as-of date,
+    for the entities in scope; empty when the warehouse has no KPI mart."""
+    if not kpi_mart_available(warehouse):
+        return pd.DataFrame()
+    params = {**scope.params(), "cei_months": cei_window_months()}
+    return query(warehouse, scoped(_KPI_SQL), params)
