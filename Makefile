@@ -8,7 +8,7 @@ INVOICES ?=
 ENTITIES ?=
 PYTEST_ARGS ?=
 
-.PHONY: setup demo ibm serve test lint format dev clean bench browser
+.PHONY: setup demo ibm backtest serve test lint format dev clean bench browser
 
 $(VENV)/.installed: pyproject.toml requirements.lock
 	$(PY) -m venv $(VENV)
@@ -26,6 +26,13 @@ demo: setup
 ibm: setup
 	$(BIN)/python -m dagster_project.cli ibm
 	@if [ "$(SERVE)" = "1" ]; then CM_DATA_DIR=data/ibm $(MAKE) --no-print-directory serve; fi
+
+# The payment model's backtests: the IBM sample, then the demo group against the generator's
+# truth (needs `make demo` first); reports under data/ibm/backtest and data/demo/backtest.
+backtest: setup
+	$(BIN)/python -m models_ml.backtest ibm
+	@if [ -f data/warehouse/warehouse.duckdb ]; then $(BIN)/python -m models_ml.backtest demo; \
+	else echo "no demo warehouse: run 'make demo SERVE=0' for the demo backtest"; fi
 
 serve: setup
 	@echo "Dashboard: http://localhost:$(PORT)"

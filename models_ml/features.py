@@ -6,6 +6,16 @@ date: documents issued on or before T, settlements on or before T (a settlement 
 the invoice open at T), contacts sent on or before T. Amounts are features here, not money, so
 they are cast to DOUBLE.
 
+What they describe: the invoice (amount against the debtor's usual, terms, days to or past
+due, month end), the debtor's history (how many paid, share late, mean days late overall and
+over the last three, days since the last payment), what is open and overdue now, reminders
+sent and what followed earlier ones (share of reminded invoices paid within 14 days, counted
+only once those 14 days had passed by T), the usual payment method and share of direct
+debits from the PSP signals first seen by T, and the debtor's type, segment, division,
+entity, country and language. Known limits: customer attributes are today's values, and a PSP
+signal's method is the mart's current one for that document (a later event on the same
+document could change it).
+
 Two populations share one query: the invoices open at T from `marts.fct_invoices` (training
 snapshots) and the open invoices of `marts.fct_open_items` (scoring at the warehouse's as-of
 date).
@@ -28,13 +38,26 @@ NUMERIC_FEATURES = [
     "hist_settled_count",
     "hist_late_share",
     "hist_mean_days_late",
+    "recent_mean_days_late",
     "days_since_last_payment",
     "open_invoice_count",
     "open_amount_base",
+    "overdue_invoice_count",
+    "overdue_amount_base",
     "invoice_reminder_count",
     "debtor_reminders_90d",
+    "hist_paid_after_reminder_share",
+    "hist_direct_debit_share",
 ]
-CATEGORICAL_FEATURES = ["customer_type", "segment", "division", "country_code", "language"]
+CATEGORICAL_FEATURES = [
+    "customer_type",
+    "segment",
+    "division",
+    "entity_id",
+    "country_code",
+    "language",
+    "usual_payment_method",
+]
 FEATURES = NUMERIC_FEATURES + CATEGORICAL_FEATURES
 KEY_COLUMNS = ["as_of_date", "entity_id", "customer_id", "document_id", "due_date"]
 # Not a model input: the marts carry the dispute flag as it is today, not as it was on T
@@ -43,6 +66,10 @@ CONTEXT_COLUMNS = ["is_disputed"]
 MISSING_CATEGORY = "unknown"
 
 REMINDER_WINDOW_DAYS = 90
+RECENT_SETTLEMENTS = 3
+# A reminder "worked" if the invoice was settled within this many days after it was sent.
+REMINDER_RESPONSE_DAYS = 14
+NO_METHOD = "none"
 
 OPEN_INVOICES_AT_T = """
     select entity_id, customer_id, document_id, due_date, amount_base, terms_days, is_disputed
@@ -108,6 +135,23 @@ debtor_history as (
     group by entity_id, customer_id
 ),
 
+recent_settlements as (
+    select entity_id, customer_id, avg(days_late) as recent_mean_days_late,
+    from (
+        select
+            entity_id,
+            customer_id,
+            days_late,
+            row_number() over (
+                partition by entity_id, customer_id order by settled_date desc, document_id desc
+            ) as recency,
+        from invoices
+        where settled_date <= $as_of
+    )
+    where recency <= {recent}
+    group by entity_id, customer_id
+),
+
 debtor_amounts as (
     select entity_id, customer_id, median(amount_base) as median_amount_base,
     from invoices
@@ -116,8 +160,41 @@ debtor_amounts as (
 ),
 
 debtor_open as (
-    select entity_id, customer_id, count(*) as open_count, sum(amount_base) as open_amount,
+    select
+        entity_id,
+        customer_id,
+        count(*) as open_count,
+        sum(amount_base) as open_amount,
+        count(*) filter (where due_date < $as_of) as overdue_count,
+        coalesce(sum(amount_base) filter (where due_date < $as_of), 0) as overdue_amount,
     from open_invoices
+    group by entity_id, customer_id
+),
+
+-- Payment signals first seen on or before T (PSP events); the method of the debtor's
+-- payments, and how often it was a direct debit.
+signal_methods as (
+    select entity_id, customer_id, method, count(*) as signal_count,
+    from marts.fct_payment_signals
+    where cast(first_event_at as date) <= $as_of and method is not null
+    group by entity_id, customer_id, method
+),
+
+debtor_methods as (
+    select
+        entity_id,
+        customer_id,
+        any_value(method) filter (where method_rank = 1) as usual_method,
+        sum(case when method = 'sepa_direct_debit' then signal_count else 0 end)
+            / sum(signal_count) as direct_debit_share,
+    from (
+        select
+            *,
+            row_number() over (
+                partition by entity_id, customer_id order by signal_count desc, method
+            ) as method_rank,
+        from signal_methods
+    )
     group by entity_id, customer_id
 ),
 
@@ -141,6 +218,21 @@ debtor_reminders as (
     group by entity_id, customer_id
 ),
 
+-- What followed the debtor's earlier reminders: paid within the response window? Only
+-- reminders whose window closed by T count.
+reminder_outcomes as (
+    select
+        contacts.entity_id,
+        contacts.customer_id,
+        avg(
+            case when invoices.settled_date <= contacts.sent_date + {response} then 1.0 else 0.0 end
+        ) as paid_after_reminder_share,
+    from contacts
+    inner join invoices using (entity_id, document_id)
+    where contacts.sent_date <= $as_of - {response}
+    group by contacts.entity_id, contacts.customer_id
+),
+
 final as (
     select
         $as_of as as_of_date,
@@ -158,22 +250,31 @@ final as (
         cast(coalesce(debtor_history.settled_count, 0) as double) as hist_settled_count,
         debtor_history.late_share as hist_late_share,
         debtor_history.mean_days_late as hist_mean_days_late,
+        recent_settlements.recent_mean_days_late,
         cast($as_of - debtor_history.last_payment_date as double) as days_since_last_payment,
         cast(coalesce(debtor_open.open_count, 0) as double) as open_invoice_count,
         coalesce(debtor_open.open_amount, 0) as open_amount_base,
+        cast(coalesce(debtor_open.overdue_count, 0) as double) as overdue_invoice_count,
+        coalesce(debtor_open.overdue_amount, 0) as overdue_amount_base,
         cast(coalesce(invoice_reminders.reminder_count, 0) as double)
             as invoice_reminder_count,
         cast(coalesce(debtor_reminders.reminder_count, 0) as double) as debtor_reminders_90d,
+        reminder_outcomes.paid_after_reminder_share as hist_paid_after_reminder_share,
+        debtor_methods.direct_debit_share as hist_direct_debit_share,
         coalesce(customers.customer_type, '{missing}') as customer_type,
         coalesce(customers.segment, '{missing}') as segment,
         coalesce(customers.division, entities.division, '{missing}') as division,
         coalesce(customers.country_code, entities.country_code, '{missing}') as country_code,
         coalesce(customers.language, '{missing}') as language,
+        coalesce(debtor_methods.usual_method, '{no_method}') as usual_payment_method,
         population.is_disputed,
     from population
     left join debtor_history using (entity_id, customer_id)
+    left join recent_settlements using (entity_id, customer_id)
     left join debtor_amounts using (entity_id, customer_id)
     left join debtor_open using (entity_id, customer_id)
+    left join debtor_methods using (entity_id, customer_id)
+    left join reminder_outcomes using (entity_id, customer_id)
     left join invoice_reminders using (entity_id, document_id)
     left join debtor_reminders using (entity_id, customer_id)
     left join marts.dim_customers as customers using (entity_id, customer_id)
@@ -190,7 +291,10 @@ def features_sql(population: str = OPEN_INVOICES_AT_T) -> str:
     return FEATURES_SQL.format(
         population=population,
         reminder_window=REMINDER_WINDOW_DAYS,
+        recent=RECENT_SETTLEMENTS,
+        response=REMINDER_RESPONSE_DAYS,
         missing=MISSING_CATEGORY,
+        no_method=NO_METHOD,
     )
 
 

@@ -1,8 +1,10 @@
 """How a payment model is judged, and the simple rule it has to beat.
 
-The metrics are those a credit manager can read against the base rate: ROC AUC (does it rank
-payers above non-payers), Brier score and log loss (are its probabilities right). The baseline
-is the rule a credit team uses without a model: a debtor who paid on time before will again.
+The metrics are those a credit manager can read against the base rate: ROC AUC and PR AUC
+(does it rank the positives above the rest), Brier score, log loss and the expected calibration
+error (are its probabilities right: of the invoices given 70 %, do about 70 % turn out
+positive). The baseline is the rule a credit team uses without a model: a debtor who paid on
+time before will again.
 """
 
 from __future__ import annotations
@@ -10,18 +12,37 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.metrics import brier_score_loss, log_loss, roc_auc_score
+from sklearn.metrics import average_precision_score, brier_score_loss, log_loss, roc_auc_score
+
+CALIBRATION_BINS = 10
+
+
+def expected_calibration_error(
+    y_true: np.ndarray, p_positive: np.ndarray, n_bins: int = CALIBRATION_BINS
+) -> float:
+    """Mean gap between predicted and observed rate over equal-width probability bins.
+
+    Each bin's gap |mean(p) - mean(y)| is weighted by its share of the rows.
+    """
+    y_true = np.asarray(y_true, dtype=float)
+    p_positive = np.asarray(p_positive, dtype=float)
+    bins = np.minimum((p_positive * n_bins).astype(int), n_bins - 1)
+    predicted = np.bincount(bins, weights=p_positive, minlength=n_bins)
+    observed = np.bincount(bins, weights=y_true, minlength=n_bins)
+    return float(np.abs(predicted - observed).sum() / max(y_true.size, 1))
 
 
 def classification_metrics(y_true: np.ndarray, p_positive: np.ndarray) -> dict[str, float | None]:
-    """ROC AUC (None when the slice holds one class only), Brier score, log loss, base rate."""
+    """ROC and PR AUC (None when the slice holds one class only), Brier score, log loss, ECE."""
     y_true = np.asarray(y_true)
     p_positive = np.asarray(p_positive, dtype=float)
     has_both_classes = np.unique(y_true).size == 2
     return {
         "roc_auc": float(roc_auc_score(y_true, p_positive)) if has_both_classes else None,
+        "pr_auc": float(average_precision_score(y_true, p_positive)) if has_both_classes else None,
         "brier": float(brier_score_loss(y_true, p_positive, labels=[0, 1])),
         "log_loss": float(log_loss(y_true, p_positive, labels=[0, 1])),
+        "ece": expected_calibration_error(y_true, p_positive),
         "positive_rate": float(y_true.mean()),
         "n_samples": int(y_true.size),
     }

@@ -1,5 +1,13 @@
 """Score every open invoice with the promoted payment model into `ml.invoice_scores`.
 
+Per invoice: the chance of payment within the primary horizon (`p_paid_within_horizon`), by
+the due date and within 14 and 30 days after the later of due date and today, and the expected
+days until paid (a mean restricted to the model's window: a payment later than that counts at
+the window's end) with the date it implies. Per debtor, `ml.debtor_scores` sums them up: open
+amount, the amount expected within 0, 14 and 30 days, the amount-weighted chance and days,
+and the two or three facts that moved the score of the debtor's largest open invoice most, in
+plain words (models_ml/explain.py).
+
 The features stream out of DuckDB as Arrow record batches (read on a cursor, a second
 connection to the same database), so memory stays flat however many invoices are open; each
 batch's scores are inserted as they come. The rows of the as-of date are deleted and rewritten
@@ -14,14 +22,22 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
+import pandas as pd
 import pyarrow as pa
 
+from models_ml.explain import N_FACTORS, top_factors, what_if_effects
 from models_ml.features import open_item_feature_batches
-from models_ml.registry import load_promoted
+from models_ml.registry import load_for_date
+from models_ml.threads import thread_limit
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_BATCH_SIZE = 100_000
+
+CURVE_DAYS = (0, 14, 30)
+FACTOR_COLUMNS = [f"factor_{i + 1}" for i in range(N_FACTORS)]
+CURVE_COLUMNS = [f"p_paid_within_{days}d" for days in CURVE_DAYS]
 
 SCORES_DDL = """
 create schema if not exists ml;
@@ -35,14 +51,98 @@ create table if not exists ml.invoice_scores (
     model_id varchar not null,
     scored_at timestamp not null
 );
+alter table ml.invoice_scores add column if not exists p_paid_within_0d double;
+alter table ml.invoice_scores add column if not exists p_paid_within_14d double;
+alter table ml.invoice_scores add column if not exists p_paid_within_30d double;
+alter table ml.invoice_scores add column if not exists expected_days_until_paid double;
+alter table ml.invoice_scores add column if not exists expected_payment_date date;
 """
 
 INSERT_SQL = """
-insert into ml.invoice_scores
+insert into ml.invoice_scores by name
 select
-    $as_of, entity_id, customer_id, document_id, p_paid_within_horizon, $horizon_days,
-    $model_id, $scored_at
+    $as_of as as_of_date,
+    entity_id,
+    customer_id,
+    document_id,
+    p_paid_within_horizon,
+    $horizon_days as horizon_days,
+    $model_id as model_id,
+    $scored_at as scored_at,
+    p_paid_within_0d,
+    p_paid_within_14d,
+    p_paid_within_30d,
+    expected_days_until_paid,
+    ($as_of + cast(round(expected_days_until_paid) as integer)) as expected_payment_date,
 from scores_batch
+"""
+
+DEBTOR_SCORES_DDL = """
+create table if not exists ml.debtor_scores (
+    as_of_date date not null,
+    entity_id varchar not null,
+    customer_id varchar not null,
+    model_id varchar not null,
+    open_invoice_count bigint not null,
+    open_amount_base decimal(18, 2),
+    expected_paid_by_due_base decimal(18, 2),
+    expected_paid_within_14d_base decimal(18, 2),
+    expected_paid_within_30d_base decimal(18, 2),
+    p_paid_within_horizon_weighted double,
+    expected_days_until_paid_weighted double,
+    explained_document_id varchar,
+    factor_1 varchar,
+    factor_2 varchar,
+    factor_3 varchar
+);
+"""
+
+DEBTOR_SCORES_SQL = """
+insert into ml.debtor_scores by name
+with
+
+scores as (
+    select * from ml.invoice_scores where as_of_date = $as_of
+),
+
+amounts as (
+    select entity_id, item_id as document_id, open_amount_base as open_amount,
+    from marts.fct_open_items
+    where as_of_date = $as_of
+),
+
+final as (
+    select
+        scores.as_of_date,
+        scores.entity_id,
+        scores.customer_id,
+        any_value(scores.model_id) as model_id,
+        count(*) as open_invoice_count,
+        sum(amounts.open_amount) as open_amount_base,
+        -- Expected cash is a probability times an exact amount: rounded back to cents.
+        cast(round(sum(amounts.open_amount * scores.p_paid_within_0d), 2) as decimal(18, 2))
+            as expected_paid_by_due_base,
+        cast(round(sum(amounts.open_amount * scores.p_paid_within_14d), 2) as decimal(18, 2))
+            as expected_paid_within_14d_base,
+        cast(round(sum(amounts.open_amount * scores.p_paid_within_30d), 2) as decimal(18, 2))
+            as expected_paid_within_30d_base,
+        sum(amounts.open_amount * scores.p_paid_within_horizon)
+            / nullif(sum(amounts.open_amount), 0) as p_paid_within_horizon_weighted,
+        sum(amounts.open_amount * scores.expected_days_until_paid)
+            / nullif(sum(amounts.open_amount), 0) as expected_days_until_paid_weighted,
+    from scores
+    inner join amounts using (entity_id, document_id)
+    group by scores.as_of_date, scores.entity_id, scores.customer_id
+)
+
+select
+    final.*,
+    factors.document_id as explained_document_id,
+    factors.factor_1,
+    factors.factor_2,
+    factors.factor_3,
+from final
+left join debtor_factors as factors using (entity_id, customer_id)
 """
 
 
@@ -57,6 +157,26 @@ def _check_open_items_date(con: duckdb.DuckDBPyConnection, as_of: date) -> None:
         )
 
 
+def predict_batch(model: Any, frame: pd.DataFrame, features: list[str]) -> dict[str, pa.Array]:
+    """The score columns of one batch; the timing columns are null for a one-target model."""
+    if not hasattr(model, "predict_cdf"):
+        p_paid = model.predict_proba(frame[features])[:, 1]
+        columns = {"p_paid_within_horizon": pa.array(p_paid, pa.float64())}
+        empty = pa.nulls(len(frame), pa.float64())
+        return columns | dict.fromkeys([*CURVE_COLUMNS, "expected_days_until_paid"], empty)
+
+    cdf = model.predict_cdf(frame)
+    columns = {"p_paid_within_horizon": pa.array(cdf[model.primary_days].to_numpy(), pa.float64())}
+    for days, name in zip(CURVE_DAYS, CURVE_COLUMNS, strict=True):
+        columns[name] = pa.array(cdf[days].to_numpy(), pa.float64())
+    # The model counts days from the later of due date and as-of date: for an invoice not yet
+    # due that is -days_past_due days ahead, for an overdue one it is today.
+    until_origin = np.maximum(-frame["days_past_due"].to_numpy(dtype=float), 0.0)
+    days = until_origin + model.expected_days(cdf)
+    columns["expected_days_until_paid"] = pa.array(np.maximum(days, 0.0), pa.float64())
+    return columns
+
+
 def _insert_scores(
     con: duckdb.DuckDBPyConnection,
     batches: pa.RecordBatchReader,
@@ -64,23 +184,51 @@ def _insert_scores(
     features: list[str],
     constants: dict[str, Any],
 ) -> int:
-    """Predict each feature batch and insert its scores; returns the number of rows."""
-    written = 0
+    """Predict each feature batch and insert its scores.
+
+    Returns the number of rows and each debtor's largest open invoice (to explain the debtor).
+    """
+    written, largest = 0, pd.DataFrame()
     for batch in batches:
-        p_paid = model.predict_proba(batch.to_pandas()[features])[:, 1]
+        frame = batch.to_pandas()
         scores = pa.table(
             {
                 "entity_id": batch.column("entity_id"),
                 "customer_id": batch.column("customer_id"),
                 "document_id": batch.column("document_id"),
-                "p_paid_within_horizon": pa.array(p_paid, pa.float64()),
+                **predict_batch(model, frame, features),
             }
         )
         con.register("scores_batch", scores)
         con.execute(INSERT_SQL, constants)
         con.unregister("scores_batch")
         written += batch.num_rows
-    return written
+        largest = _largest_per_debtor(pd.concat([largest, frame], ignore_index=True))
+    return written, largest
+
+
+def _largest_per_debtor(frame: pd.DataFrame) -> pd.DataFrame:
+    ordered = frame.sort_values(["amount_base", "document_id"], kind="stable")
+    return ordered.drop_duplicates(["entity_id", "customer_id"], keep="last")
+
+
+def debtor_factors(model: Any, invoices: pd.DataFrame) -> pd.DataFrame:
+    """The factors that moved each debtor's largest open invoice most, in words.
+
+    Only the model's most important features are tried (`explained_features_`, set by
+    training). Empty (no factors) for a model without usual values to compare with.
+    """
+    columns = ["entity_id", "customer_id", "document_id", *FACTOR_COLUMNS]
+    if invoices.empty or not hasattr(model, "typical_"):
+        return pd.DataFrame(columns=columns).astype("string")
+
+    def predict(frame: pd.DataFrame) -> np.ndarray:
+        return model.p_within(frame, model.primary_days)
+
+    explained = getattr(model, "explained_features_", list(model.typical_))
+    usual = {name: model.typical_[name] for name in explained if name in model.typical_}
+    effects = what_if_effects(predict, invoices, usual)
+    return pd.concat([invoices, top_factors(effects, invoices)], axis=1)[columns]
 
 
 def score_open_invoices(
@@ -89,11 +237,15 @@ def score_open_invoices(
     as_of: date,
     *,
     batch_size: int = DEFAULT_BATCH_SIZE,
+    explain: bool = True,
 ) -> int:
-    """Write one score per open invoice of `marts.fct_open_items` on `as_of`; returns the count."""
-    model_id, model, card = load_promoted(models_dir)
+    """Write one score per open invoice of `marts.fct_open_items` on `as_of`; returns the count.
+
+    `explain=False` leaves the debtors' factors empty (they cost about as much as the scores).
+    """
+    model_id, model, card = load_for_date(models_dir, as_of)
     _check_open_items_date(con, as_of)
-    con.execute(SCORES_DDL)
+    con.execute(SCORES_DDL + DEBTOR_SCORES_DDL)
     constants = {
         "as_of": as_of,
         "horizon_days": card["horizon_days"],
@@ -106,7 +258,13 @@ def score_open_invoices(
         con.begin()
         try:
             con.execute("delete from ml.invoice_scores where as_of_date = $as_of", {"as_of": as_of})
-            written = _insert_scores(con, batches, model, card["features"], constants)
+            with thread_limit(batch_size):
+                written, largest = _insert_scores(con, batches, model, card["features"], constants)
+                factors = debtor_factors(model, largest if explain else largest.iloc[:0])
+            con.execute("delete from ml.debtor_scores where as_of_date = $as_of", {"as_of": as_of})
+            con.register("debtor_factors", factors)
+            con.execute(DEBTOR_SCORES_SQL, {"as_of": as_of})
+            con.unregister("debtor_factors")
             con.commit()
         except Exception:
             con.rollback()

@@ -1,20 +1,28 @@
 """Train the payment model on monthly snapshots of the open invoices, and register it.
 
-Target: an invoice open at snapshot T is paid (settled) within `horizon_days` after the later of
-its due date and T. For an invoice not yet due at T that is "paid by due date + horizon"; for
-one already overdue it is "paid in the next horizon days", so that an overdue invoice is not a
-certain negative and its score still means something. A row is used only when its label is
-known by the warehouse's as-of date: the label window has closed before it. Features never
-look past T; the label may (it is the target).
+Targets: for an invoice open at snapshot T, "settled within k days after its origin" (the
+later of due date and T, docs/decisions.md D7) for k in `target_days` (0, 14 and 30 by
+default; `horizon_days` is the primary one the policy reads), and the expected days after
+origin. One model answers all of them (models_ml/timing.py).
 
-The split is by time: the latest snapshots (about a quarter of the labelled rows or more) are
-the test slice; training keeps the earlier snapshots' rows whose label window closed before the
-first test snapshot, so no training label uses data from the test period.
+Every figure is honest about time. The snapshots are cut into three consecutive slices: fit,
+calibration and test (the latest snapshots, about a quarter of the rows). Each slice sees the
+outcomes only as they were known when the next slice began: a fit invoice counts for target k
+only if its window of k days had closed by the start of the calibration slice, whatever the
+warehouse learnt later. That is the gap between training and test, as long as each label's
+horizon. Invoices still unpaid when their window closed count as "not paid", and an invoice
+observed for c days counts for every k < c: censored, not dropped (models_ml/timing.py).
+Test outcomes are those known by the warehouse's as-of date.
+
+Baselines, fitted on fit and calibration slices together and judged on the same test rows:
+the debtor's own on-time share (what a credit team uses) and a regularised logistic
+regression on the model's features.
 """
 
 from __future__ import annotations
 
 import logging
+import tempfile
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -22,22 +30,26 @@ from typing import Any
 import duckdb
 import numpy as np
 import pandas as pd
-from sklearn.compose import ColumnTransformer
-from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import OrdinalEncoder
 
+from models_ml.days_to_pay import linear_encoder
+from models_ml.explain import MAX_EXPLAINED_FEATURES, global_importance
 from models_ml.features import CATEGORICAL_FEATURES, FEATURES, NUMERIC_FEATURES, features_sql
 from models_ml.metrics import DebtorOnTimeBaseline, classification_metrics
+from models_ml.plots import lift_chart, reliability_plot, reliability_table
 from models_ml.registry import frame_hash, new_model_id, promote_if_better, save_model
+from models_ml.threads import thread_limit
+from models_ml.timing import GRID_DAYS, PaymentTimingModel
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_HORIZON_DAYS = 14
+DEFAULT_TARGET_DAYS = (0, 14, 30)
 MIN_TEST_SHARE = 0.25
+MIN_CALIBRATION_SHARE = 0.15
 MIN_TRAIN_ROWS = 100
 MIN_TEST_ROWS = 30
-MAX_CATEGORIES = 64
 RANDOM_STATE = 0
 
 TRAINING_SET_SQL = """
@@ -49,20 +61,17 @@ settlements as (
     select entity_id, document_id, settled_date, from marts.fct_invoices
 ),
 
-labelled as (
+final as (
     select
         features.*,
-        greatest(features.due_date, features.as_of_date) + $horizon as label_date,
+        greatest(features.due_date, features.as_of_date) as origin_date,
         settlements.settled_date,
     from features
     inner join settlements using (entity_id, document_id)
 )
 
-select
-    * exclude (settled_date),
-    cast(coalesce(settled_date <= label_date, false) as integer) as label,
-from labelled
-where label_date < $known_by
+select * from final
+where origin_date < $known_by
 order by entity_id, document_id
 """
 
@@ -84,108 +93,202 @@ def monthly_snapshot_dates(
 
 
 def build_training_set(
-    con: duckdb.DuckDBPyConnection, snapshot_dates: list[date], horizon_days: int, known_by: date
+    con: duckdb.DuckDBPyConnection, snapshot_dates: list[date], known_by: date
 ) -> pd.DataFrame:
-    """Features of the invoices open at each snapshot, stacked, with `label` and `label_date`."""
+    """Features of the invoices open at each snapshot, stacked, with origin and settled date.
+
+    An invoice whose origin is on or after `known_by` is left out: nothing is known of it.
+    """
     if not snapshot_dates:
         raise InsufficientDataError("no snapshot date has a label known yet: too little history")
     query = TRAINING_SET_SQL.format(features=features_sql())
-    frames = [
-        con.execute(query, {"as_of": t, "horizon": horizon_days, "known_by": known_by}).df()
-        for t in snapshot_dates
-    ]
+    frames = [con.execute(query, {"as_of": t, "known_by": known_by}).df() for t in snapshot_dates]
     data = pd.concat(frames, ignore_index=True)
     logger.info(
-        "training set: %d labelled rows from %d snapshots (%s to %s), horizon %d days",
+        "training set: %d invoice snapshots from %d month ends (%s to %s)",
         len(data),
         len(snapshot_dates),
         snapshot_dates[0],
         snapshot_dates[-1],
-        horizon_days,
     )
     return data
 
 
+def observed_until(frame: pd.DataFrame, until: date, primary_days: int) -> pd.DataFrame:
+    """The outcome columns as they were known on `until`.
+
+    days_to_settle: settled date minus origin (NaN if not settled by then); censor_days:
+    `until` minus origin; label: settled within `primary_days` (NaN until that window closed).
+    """
+    until_ts = pd.Timestamp(until)
+    settled = frame["settled_date"].where(frame["settled_date"] <= until_ts)
+    origin = pd.to_datetime(frame["origin_date"])
+    days_to_settle = (pd.to_datetime(settled) - origin).dt.days.astype(float)
+    censor_days = (until_ts - origin).dt.days.astype(float)
+    paid = days_to_settle <= primary_days
+    label = paid.astype(float).where(censor_days > primary_days)
+    return frame.assign(days_to_settle=days_to_settle, censor_days=censor_days, label=label)
+
+
+def label_within(frame: pd.DataFrame, days: int) -> pd.Series:
+    """1/0 = settled within `days` after origin, NaN where the window had not closed."""
+    paid = frame["days_to_settle"] <= days
+    return paid.astype(float).where(frame["censor_days"] > days)
+
+
+def _cut(rows_per_snapshot: pd.Series, share: float, before: pd.Timestamp | None) -> pd.Timestamp:
+    """The latest snapshot from which on at least `share` of the rows (before `before`) lie."""
+    counts = rows_per_snapshot if before is None else rows_per_snapshot[:before].iloc[:-1]
+    share_from = counts[::-1].cumsum()[::-1] / rows_per_snapshot.sum()
+    eligible = share_from.index[share_from >= share]
+    return eligible.max() if len(eligible) else counts.index.min()
+
+
 def time_split(
-    data: pd.DataFrame, min_test_share: float = MIN_TEST_SHARE
-) -> tuple[pd.DataFrame, pd.DataFrame, date]:
-    """(train, test, cutoff): test is every snapshot from the cutoff on; see the module doc."""
+    data: pd.DataFrame, known_by: date, primary_days: int = DEFAULT_HORIZON_DAYS
+) -> dict[str, Any]:
+    """Fit, calibration and test slices, each with its outcomes as known when the next began."""
     rows_per_snapshot = data.groupby("as_of_date").size().sort_index()
-    share_from = rows_per_snapshot[::-1].cumsum()[::-1] / len(data)
-    eligible = share_from.index[share_from >= min_test_share]
-    cutoff = eligible.max() if len(eligible) else None
-    if cutoff is None or cutoff == rows_per_snapshot.index.min():
+    cutoff = _cut(rows_per_snapshot, MIN_TEST_SHARE, None)
+    calibration_start = _cut(rows_per_snapshot, MIN_CALIBRATION_SHARE, cutoff)
+    first = rows_per_snapshot.index.min()
+    if cutoff == first or calibration_start == first:
         raise InsufficientDataError(
-            f"{len(data)} labelled rows in {len(rows_per_snapshot)} snapshots: "
-            "too few to split into training and test by time"
+            f"{len(data)} invoice snapshots in {len(rows_per_snapshot)} month ends: "
+            "too few to split into fit, calibration and test by time"
         )
 
-    train = data[(data["as_of_date"] < cutoff) & (data["label_date"] < cutoff)]
-    test = data[data["as_of_date"] >= cutoff]
-    if len(train) < MIN_TRAIN_ROWS or train["label"].nunique() < 2 or len(test) < MIN_TEST_ROWS:
-        raise InsufficientDataError(
-            f"{len(train)} training rows ({train['label'].sum()} paid) and {len(test)} test "
-            f"rows before/after {cutoff:%Y-%m-%d}: need at least {MIN_TRAIN_ROWS} training "
-            f"rows with both outcomes and {MIN_TEST_ROWS} test rows"
-        )
-    return train, test, cutoff.date()
-
-
-def make_model(random_state: int = RANDOM_STATE) -> Pipeline:
-    """Gradient boosting on the features; categoricals ordinal-coded and split natively."""
-    encode = ColumnTransformer(
-        [
-            (
-                "categorical",
-                OrdinalEncoder(
-                    handle_unknown="use_encoded_value",
-                    unknown_value=np.nan,
-                    max_categories=MAX_CATEGORIES,
-                ),
-                CATEGORICAL_FEATURES,
-            ),
-            ("numeric", "passthrough", NUMERIC_FEATURES),
-        ],
-        verbose_feature_names_out=False,
-    ).set_output(transform="pandas")
-    classify = HistGradientBoostingClassifier(
-        categorical_features=CATEGORICAL_FEATURES,
-        learning_rate=0.1,
-        max_iter=100,
-        max_leaf_nodes=15,
-        min_samples_leaf=40,
-        l2_regularization=1.0,
-        early_stopping=False,
-        random_state=random_state,
+    dates = data["as_of_date"]
+    fit = observed_until(data[dates < calibration_start], calibration_start.date(), primary_days)
+    calibration = observed_until(
+        data[(dates >= calibration_start) & (dates < cutoff)], cutoff.date(), primary_days
     )
-    return Pipeline([("encode", encode), ("classify", classify)])
+    test = observed_until(data[dates >= cutoff], known_by, primary_days)
+    n_fit_labels = int(fit["label"].notna().sum())
+    n_test_labels = int(test["label"].notna().sum())
+    if n_fit_labels < MIN_TRAIN_ROWS or fit["label"].nunique() < 2 or n_test_labels < MIN_TEST_ROWS:
+        raise InsufficientDataError(
+            f"{n_fit_labels} training rows ({int(fit['label'].sum())} paid) and "
+            f"{n_test_labels} test rows with a known outcome before/after {cutoff:%Y-%m-%d}: "
+            f"need at least {MIN_TRAIN_ROWS} training rows with both outcomes and "
+            f"{MIN_TEST_ROWS} test rows"
+        )
+    return {
+        "fit": fit,
+        "calibration": calibration,
+        "test": test,
+        "calibration_start": calibration_start.date(),
+        "cutoff": cutoff.date(),
+    }
 
 
-def fit_and_evaluate(
-    train: pd.DataFrame, test: pd.DataFrame
-) -> tuple[Pipeline, dict[str, dict[str, float | None]]]:
-    """Fit the model and the baseline on `train`; the metrics of both on `test`."""
-    estimators = {"model": make_model(), "baseline": DebtorOnTimeBaseline()}
-    metrics = {}
-    for name, estimator in estimators.items():
-        estimator.fit(train[FEATURES], train["label"])
-        p_paid = estimator.predict_proba(test[FEATURES])[:, 1]
-        metrics[name] = classification_metrics(test["label"].to_numpy(), p_paid)
-    return estimators["model"], metrics
+def make_model(
+    primary_days: int = DEFAULT_HORIZON_DAYS, target_days: tuple[int, ...] = DEFAULT_TARGET_DAYS
+) -> PaymentTimingModel:
+    """The timing model on a grid holding the standard points, every target and the primary."""
+    return PaymentTimingModel(
+        NUMERIC_FEATURES,
+        CATEGORICAL_FEATURES,
+        grid=tuple(sorted({*GRID_DAYS, *target_days, primary_days})),
+        primary_days=primary_days,
+        random_state=RANDOM_STATE,
+    )
 
 
-def _rounded(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.3f}"
+def fit_model(
+    slices: dict[str, Any], primary_days: int, target_days: tuple[int, ...] = DEFAULT_TARGET_DAYS
+) -> PaymentTimingModel:
+    """Trees on the fit slice, calibration on the calibration slice."""
+    fit, calibration = slices["fit"], slices["calibration"]
+    model = make_model(primary_days, target_days)
+    model.fit(fit, fit["days_to_settle"], fit["censor_days"])
+    return model.calibrate(calibration, calibration["days_to_settle"], calibration["censor_days"])
 
 
-def _describe(model: Pipeline) -> dict[str, Any]:
+def fit_baselines(slices: dict[str, Any]) -> dict[str, Any]:
+    """The debtor's on-time share and a logistic regression, on every earlier labelled row."""
+    earlier = pd.concat([slices["fit"], slices["calibration"]])
+    earlier = earlier[earlier["label"].notna()]
+    logistic = Pipeline(
+        [
+            ("encode", linear_encoder(NUMERIC_FEATURES, CATEGORICAL_FEATURES)),
+            ("classify", LogisticRegression(C=0.1, max_iter=2000)),
+        ]
+    )
+    return {
+        "baseline": DebtorOnTimeBaseline().fit(earlier[FEATURES], earlier["label"]),
+        "logistic": logistic.fit(earlier[FEATURES], earlier["label"].astype(int)),
+    }
+
+
+def restricted_days(frame: pd.DataFrame, grid: tuple[int, ...]) -> pd.Series:
+    """Days after origin clipped to the grid's window, where the whole window was observed."""
+    low, high = grid[0], grid[-1]
+    clipped = frame["days_to_settle"].fillna(high).clip(low, high)
+    return clipped.where(frame["censor_days"] > high)
+
+
+def evaluate(
+    model: PaymentTimingModel,
+    baselines: dict[str, Any],
+    test: pd.DataFrame,
+    target_days: tuple[int, ...],
+) -> tuple[dict[str, Any], pd.DataFrame]:
+    """Test metrics of model and baselines, and the primary target's predictions (for plots)."""
+    cdf = model.predict_cdf(test)
+    labelled = test["label"].notna().to_numpy()
+    y_true = test.loc[labelled, "label"].astype(int).to_numpy()
+    predictions = pd.DataFrame({"label": y_true, "model": cdf[model.primary_days][labelled]})
+    for name, baseline in baselines.items():
+        predictions[name] = baseline.predict_proba(test.loc[labelled, FEATURES])[:, 1]
+    metrics: dict[str, Any] = {
+        name: classification_metrics(y_true, predictions[name].to_numpy())
+        for name in ("model", *baselines)
+    }
+
+    metrics["targets"] = {}
+    for days in target_days:
+        label = label_within(test, days)
+        known = label.notna().to_numpy()
+        metrics["targets"][str(days)] = classification_metrics(
+            label[known].astype(int).to_numpy(), cdf.loc[known, days].to_numpy()
+        )
+
+    actual = restricted_days(test, model.grid)
+    known = actual.notna().to_numpy()
+    expected = model.expected_days(cdf.loc[known])
+    metrics["days_to_pay"] = {
+        "mae_days": float(np.abs(expected - actual[known].to_numpy()).mean()),
+        "window_days": [model.grid[0], model.grid[-1]],
+        "n_samples": int(known.sum()),
+    }
+    return metrics, predictions
+
+
+def _describe(model: PaymentTimingModel) -> dict[str, Any]:
     """The classifier's class and parameters, for the model card."""
-    classifier = model.steps[-1][1]
-    return {"class": type(classifier).__name__, "params": classifier.get_params()}
+    params = {k: v for k, v in model.get_params().items() if k not in ("numeric", "categorical")}
+    return {"class": type(model).__name__, "params": params}
 
 
 def _span(frame: pd.DataFrame) -> list[str]:
     return [f"{frame['as_of_date'].min():%Y-%m-%d}", f"{frame['as_of_date'].max():%Y-%m-%d}"]
+
+
+def _reliability_bins(predictions: pd.DataFrame) -> list[dict[str, float]]:
+    table = reliability_table(predictions["label"], predictions["model"])
+    return [
+        {"mean_predicted": row.predicted, "observed": row.observed, "count": int(row.rows)}
+        for row in table.itertuples()
+    ]
+
+
+def _images(predictions: pd.DataFrame, folder: Path, cutoff: date) -> list[Path]:
+    period = f"test snapshots from {cutoff}"
+    return [
+        reliability_plot(predictions, folder / "reliability.png", f"Reliability, {period}"),
+        lift_chart(predictions, folder / "lift.png", f"Lift, {period}"),
+    ]
 
 
 def train_payment_model(
@@ -194,62 +297,96 @@ def train_payment_model(
     as_of: date,
     horizon_days: int = DEFAULT_HORIZON_DAYS,
     *,
+    target_days: tuple[int, ...] = DEFAULT_TARGET_DAYS,
     created_at: datetime | None = None,
 ) -> dict[str, Any]:
-    """Train, evaluate against the baseline, save, and promote if better; returns the card.
+    """Train, evaluate against the baselines, save, and promote if better; returns the card.
 
-    `as_of` is the warehouse's as-of date: labels must be known by then. The returned card
-    carries `model_id` and `promoted` besides what `metrics.json` holds.
+    `as_of` is the warehouse's as-of date: outcomes are known up to it. `horizon_days` is the
+    primary target (the one `predict_proba` and `p_paid_within_horizon` answer). The returned
+    card carries `model_id` and `promoted` besides what `metrics.json` holds.
     """
-    data = build_training_set(
-        con, monthly_snapshot_dates(con, as_of, horizon_days), horizon_days, as_of
-    )
+    target_days = tuple(sorted({*target_days, horizon_days}))
+    data = build_training_set(con, monthly_snapshot_dates(con, as_of, horizon_days), as_of)
     if data.empty:
         raise InsufficientDataError("no invoice was open at any snapshot with a known label")
-    train, test, cutoff = time_split(data)
+    slices = time_split(data, as_of, horizon_days)
 
-    model, metrics = fit_and_evaluate(train, test)
+    with thread_limit(len(data) * len(GRID_DAYS)):
+        model = fit_model(slices, horizon_days, target_days)
+        baselines = fit_baselines(slices)
+        metrics, predictions = evaluate(model, baselines, slices["test"], target_days)
+        labelled = slices["test"][slices["test"]["label"].notna()]
+        importance = global_importance(
+            model, labelled, labelled["label"].astype(int).to_numpy(), FEATURES
+        )
+    model.explained_features_ = [row["feature"] for row in importance[:MAX_EXPLAINED_FEATURES]]
     logger.info(
-        "trained on %d rows, tested on %d from %s: log loss %.4f (baseline %.4f), "
-        "AUC %s (baseline %s)",
-        len(train),
-        len(test),
-        cutoff,
+        "trained on %d snapshots, calibrated from %s, tested from %s: log loss %.4f "
+        "(baseline %.4f, logistic %.4f), AUC %.3f (baseline %.3f)",
+        len(slices["fit"]),
+        slices["calibration_start"],
+        slices["cutoff"],
         metrics["model"]["log_loss"],
         metrics["baseline"]["log_loss"],
-        _rounded(metrics["model"]["roc_auc"]),
-        _rounded(metrics["baseline"]["roc_auc"]),
+        metrics["logistic"]["log_loss"],
+        metrics["model"]["roc_auc"] or float("nan"),
+        metrics["baseline"]["roc_auc"] or float("nan"),
     )
 
     created_at = created_at or datetime.now(UTC)
     data_hash = frame_hash(data)
+    beats_baselines = bool(
+        metrics["model"]["log_loss"] < min(metrics[name]["log_loss"] for name in baselines)
+    )
+    fit, calibration, test = slices["fit"], slices["calibration"], slices["test"]
     card = {
         "created_at": created_at.isoformat(timespec="seconds"),
         "as_of_date": as_of.isoformat(),
         "horizon_days": horizon_days,
-        "target": f"paid within {horizon_days} days after the later of due date and snapshot",
+        "target_days": list(target_days),
+        "target": (
+            f"paid within {horizon_days} days after the later of due date and snapshot; also "
+            f"within {', '.join(map(str, target_days))} days, and the expected days"
+        ),
         "estimator": _describe(model),
         "features": FEATURES,
         "categorical_features": CATEGORICAL_FEATURES,
         "training_window": {
             "snapshots": _span(data),
             "n_snapshots": int(data["as_of_date"].nunique()),
-            "train_snapshots": _span(train),
+            "train_snapshots": _span(fit),
+            "calibration_snapshots": _span(calibration),
             "test_snapshots": _span(test),
-            "cutoff_date": cutoff.isoformat(),
+            "calibration_start": slices["calibration_start"].isoformat(),
+            "cutoff_date": slices["cutoff"].isoformat(),
         },
         "data": {
             "data_hash": data_hash,
-            "n_labelled": len(data),
-            "n_train": len(train),
-            "n_test": len(test),
-            "positive_rate_train": float(train["label"].mean()),
+            "n_snapshot_rows": len(data),
+            "n_train": len(fit),
+            "n_calibration": len(calibration),
+            "n_test": int(test["label"].notna().sum()),
+            "positive_rate_train": float(fit["label"].mean()),
             "positive_rate_test": float(test["label"].mean()),
         },
         "metrics": metrics,
+        "beats_baselines_on_log_loss": beats_baselines,
+        "reliability": _reliability_bins(predictions),
+        "backtest": [
+            {"target": f"paid within {days} days", **values}
+            for days, values in metrics["targets"].items()
+        ],
+        "feature_importance": importance,
+        "images": {"reliability": "reliability.png", "lift": "lift.png"},
     }
 
     model_id = new_model_id(data_hash, created_at)
-    save_model(models_dir, model_id, model, card)
-    promoted = promote_if_better(models_dir, model_id, test)
+    with tempfile.TemporaryDirectory() as folder:
+        images = _images(predictions, Path(folder), slices["cutoff"])
+        save_model(models_dir, model_id, model, card, extra_files=images)
+    with thread_limit(len(test)):
+        promoted = promote_if_better(
+            models_dir, model_id, test[test["label"].notna()], beats_baselines=beats_baselines
+        )
     return {**card, "model_id": model_id, "promoted": promoted}

@@ -178,6 +178,18 @@ select $as_of::date, entity_id, customer_id, item_id, item_type, document_number
     due_date, currency, amount, amount, amount, null, 'Unapplied credit', 0, false, false, true
 from credits;
 
+create or replace table marts.fct_payment_signals as
+select i.entity_id, i.document_id, i.customer_id, 'paid' as last_status,
+    i.true_settled_date::timestamp as last_status_at, i.amount::decimal(18, 2) as paid_amount,
+    'EUR' as currency, i.true_settled_date::timestamp as paid_at, 'mollie' as provider,
+    case when right(i.customer_id::varchar, 1) in ('1', '2') then 'sepa_direct_debit'
+        else 'ideal' end
+        as method,
+    1 as event_count, i.true_settled_date::timestamp as first_event_at,
+    i.true_settled_date::timestamp as last_event_at
+from h_invoices as i
+where i.true_settled_date <= $as_of and right(i.document_id::varchar, 1) in ('0', '2', '4', '6');
+
 create or replace table marts.fct_contacts as
 select entity_id, contact_id, customer_id, document_id,
     sent_date::timestamp + interval 9 hour as sent_at, sent_date::date as sent_date,

@@ -41,6 +41,9 @@ def test_features_ignore_everything_dated_after_as_of(tmp_path, group_history, a
     assert len(before) > 100
     assert (before["hist_settled_count"] > 0).mean() > 0.5
     assert (before["invoice_reminder_count"] > 0).any()
+    assert (before["hist_paid_after_reminder_share"] > 0).any()
+    assert (before["hist_direct_debit_share"] > 0).any()
+    assert (before["overdue_invoice_count"] > 0).any()
     pd.testing.assert_frame_equal(before, after)
 
 
@@ -63,7 +66,7 @@ def hand_made(tmp_path) -> pd.DataFrame:
 
 def test_only_invoices_open_at_as_of_are_featured(hand_made):
     assert list(hand_made.index) == ["INV3", "INV4"]
-    assert list(hand_made.columns[hand_made.columns.isin(FEATURES)]) == FEATURES
+    assert set(FEATURES) <= set(hand_made.columns) | {"document_id"}
 
 
 def test_invoice_features_match_hand_computed_values(hand_made):
@@ -90,6 +93,14 @@ def test_debtor_features_use_history_settled_by_as_of(hand_made):
     assert debtor["open_amount_base"] == pytest.approx(900)
     # 2024-04-01 is exactly 90 days before T: outside the window; 2024-07-02 is after T.
     assert debtor["debtor_reminders_90d"] == 1
+    assert debtor["recent_mean_days_late"] == pytest.approx((10 - 6) / 2)
+    assert debtor["overdue_invoice_count"] == 1
+    assert debtor["overdue_amount_base"] == pytest.approx(300)
+    # Both reminders before T were for INV3, which was not paid within 14 days of either.
+    assert debtor["hist_paid_after_reminder_share"] == 0
+    # One PSP signal by T (the fixture gives INV2 a direct debit); INV4's is not there yet.
+    assert debtor["hist_direct_debit_share"] == 1
+    assert debtor["usual_payment_method"] == "sepa_direct_debit"
 
 
 def test_missing_categories_are_a_category_of_their_own(hand_made):

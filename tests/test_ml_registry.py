@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import numpy as np
@@ -14,12 +14,16 @@ from sklearn.linear_model import LogisticRegression
 
 from models_ml.registry import (
     PROMOTED_FILE,
+    NoModelForDateError,
     NoPromotedModelError,
+    frame_hash,
+    load_for_date,
     load_model,
     load_promoted,
     new_model_id,
     promote_if_better,
     promoted_model_id,
+    promotion_history,
     save_model,
 )
 
@@ -116,3 +120,34 @@ def test_model_id_is_sortable_time_then_data_hash():
     created_at = datetime(2025, 1, 31, 6, 5, 4, tzinfo=UTC)
 
     assert new_model_id("abcdef0123456789", created_at) == "20250131T060504Z-abcdef0123"
+
+
+def test_a_past_date_is_scored_by_a_model_that_learnt_nothing_after_it(tmp_path, slices):
+    train, test = slices
+    _register(tmp_path, "2024-06", DummyClassifier(), train, as_of_date="2024-06-30")
+    _register(tmp_path, "2024-09", LogisticRegression(), train, as_of_date="2024-09-30")
+    promote_if_better(tmp_path, "2024-06", test)
+    promote_if_better(tmp_path, "2024-09", test)
+    assert promoted_model_id(tmp_path) == "2024-09"
+
+    assert load_for_date(tmp_path, date(2024, 9, 30))[0] == "2024-09"
+    assert load_for_date(tmp_path, date(2024, 7, 31))[0] == "2024-06"
+    with pytest.raises(NoModelForDateError, match="CM_AS_OF=2024-05-31"):
+        load_for_date(tmp_path, date(2024, 5, 31))
+
+
+def test_a_first_model_below_the_baselines_is_promoted_and_flagged(tmp_path, slices):
+    train, test = slices
+    _register(tmp_path, "weak", DummyClassifier(), train)
+
+    assert promote_if_better(tmp_path, "weak", test, beats_baselines=False) is True
+    [record] = promotion_history(tmp_path)
+    assert record["model_id"] == "weak" and record["beats_baselines"] is False
+
+
+def test_data_hash_ignores_row_order_and_float_noise():
+    frame = pd.DataFrame({"invoice_id": ["a", "b", "c"], "amount": [0.1 + 0.2, 1.0, 2.5]})
+    shuffled = frame.iloc[[2, 0, 1]].assign(amount=lambda f: f["amount"] + 1e-12)
+
+    assert frame_hash(frame) == frame_hash(shuffled)
+    assert frame_hash(frame) != frame_hash(frame.assign(amount=[0.3, 1.0, 2.6]))

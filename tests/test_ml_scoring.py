@@ -6,6 +6,7 @@ from datetime import date
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 import pytest
 from ml_fixtures import GroupSpec, make_warehouse
 
@@ -65,11 +66,77 @@ def test_one_score_per_open_invoice_with_a_probability(warehouse, trained):
     assert models == [load_promoted(models_dir)[0]]
 
 
+def test_the_payment_curve_rises_with_k_and_dates_follow_the_days(warehouse, trained):
+    score_open_invoices(warehouse, trained[1], AS_OF)
+
+    scores = warehouse.execute("select * from ml.invoice_scores").df()
+    curve = scores[["p_paid_within_0d", "p_paid_within_14d", "p_paid_within_30d"]]
+    assert curve.notna().all().all()
+    assert (curve.diff(axis=1).iloc[:, 1:] >= 0).all().all()
+    assert (scores["p_paid_within_14d"] == scores["p_paid_within_horizon"]).all()
+    assert (scores["expected_days_until_paid"] >= 0).all()
+    days = (scores["expected_payment_date"] - pd.Timestamp(AS_OF)).dt.days
+    assert (days - scores["expected_days_until_paid"]).abs().max() <= 0.5
+
+
+def test_debtor_scores_add_up_the_open_invoices(warehouse, trained):
+    score_open_invoices(warehouse, trained[1], AS_OF)
+
+    debtors = warehouse.execute("select * from ml.debtor_scores").df()
+    totals = warehouse.execute(
+        """
+        select count(*) as n, sum(open_amount_base) as amount
+        from marts.fct_open_items
+        where item_type in ('invoice', 'debit_note') and open_amount > 0
+        """
+    ).fetchone()
+    summed, broken = warehouse.execute(
+        """
+        select
+            sum(open_amount_base),
+            count(*) filter (
+                where not (
+                    expected_paid_by_due_base <= expected_paid_within_14d_base
+                    and expected_paid_within_14d_base <= expected_paid_within_30d_base
+                    and expected_paid_within_30d_base <= open_amount_base
+                )
+            ),
+        from ml.debtor_scores
+        """
+    ).fetchone()
+    assert debtors["open_invoice_count"].sum() == totals[0]
+    assert summed == totals[1]
+    assert broken == 0
+    assert debtors["p_paid_within_horizon_weighted"].between(0, 1).all()
+
+
+def test_each_debtor_gets_the_factors_of_its_largest_open_invoice(warehouse, trained):
+    score_open_invoices(warehouse, trained[1], AS_OF)
+
+    debtors = warehouse.execute("select * from ml.debtor_scores").df()
+    largest = warehouse.execute(
+        """
+        select entity_id, customer_id, arg_max(item_id, open_amount_base) as document_id
+        from marts.fct_open_items
+        where item_type in ('invoice', 'debit_note') and open_amount > 0
+        group by all
+        """
+    ).df()
+    merged = debtors.merge(largest, on=["entity_id", "customer_id"])
+    assert len(merged) == len(debtors)
+    assert (merged["explained_document_id"] == merged["document_id"]).mean() > 0.95
+    assert debtors["factor_1"].notna().mean() > 0.9
+    assert debtors["factor_1"].dropna().str.contains(r": [+-]\d+ points$").all()
+
+
 def test_a_rerun_replaces_the_rows_of_its_date_only(warehouse, trained):
     score_open_invoices(warehouse, trained[1], AS_OF)
     warehouse.execute(
         """
-        insert into ml.invoice_scores
+        insert into ml.invoice_scores (
+            as_of_date, entity_id, customer_id, document_id, p_paid_within_horizon,
+            horizon_days, model_id, scored_at
+        )
         values (date '2024-11-30', 'E01', 'C1', 'OLD', 0.5, 14, 'm0', timestamp '2024-11-30')
         """
     )

@@ -15,7 +15,9 @@ from models_ml.registry import CARD_FILE, promoted_model_id
 from models_ml.training import (
     InsufficientDataError,
     build_training_set,
+    label_within,
     monthly_snapshot_dates,
+    observed_until,
     time_split,
     train_payment_model,
 )
@@ -43,8 +45,9 @@ def test_label_is_paid_by_the_later_of_due_date_and_snapshot_plus_horizon(tmp_pa
     known_by = date(2024, 3, 15)
     write_marts(con, history, known_by)
 
-    data = build_training_set(con, [snapshot], horizon_days=14, known_by=known_by)
-    labels = dict(zip(data["document_id"], data["label"], strict=True))
+    data = observed_until(build_training_set(con, [snapshot], known_by), known_by, 14)
+    known = data[data["label"].notna()]
+    labels = dict(zip(known["document_id"], known["label"].astype(int), strict=True))
 
     assert labels == {
         "AT_BOUNDARY": 1,
@@ -53,6 +56,14 @@ def test_label_is_paid_by_the_later_of_due_date_and_snapshot_plus_horizon(tmp_pa
         "OVERDUE_PAID": 1,
         "OVERDUE_LATE": 0,
     }
+    days = dict(zip(data["document_id"], data["days_to_settle"], strict=True))
+    assert days["AT_BOUNDARY"] == 14 and days["OVERDUE_PAID"] == 14
+    assert days["WINDOW_OPEN"] == -10
+    assert pd.isna(days["NEVER_PAID"])
+    # Seen from 2024-02-10 instead: none of the 14-day windows had closed yet.
+    earlier = observed_until(data, date(2024, 2, 10), 14)
+    assert earlier["label"].isna().all()
+    assert label_within(earlier, 0).notna().sum() == 2  # the two already overdue
 
 
 def test_snapshots_are_month_ends_whose_labels_can_be_known(tmp_path):
@@ -70,17 +81,24 @@ def group_warehouse(tmp_path_factory) -> duckdb.DuckDBPyConnection:
     return make_warehouse(tmp_path_factory.mktemp("group") / "w.duckdb", GroupSpec(), AS_OF)
 
 
-def test_time_split_keeps_training_labels_before_the_test_period(group_warehouse):
+def test_time_split_sees_each_slice_as_it_was_known_when_the_next_began(group_warehouse):
     snapshots = monthly_snapshot_dates(group_warehouse, AS_OF, 14)
-    data = build_training_set(group_warehouse, snapshots, 14, AS_OF)
+    data = build_training_set(group_warehouse, snapshots, AS_OF)
 
-    train, test, cutoff = time_split(data)
+    slices = time_split(data, AS_OF, 14)
 
-    cutoff_ts = pd.Timestamp(cutoff)
-    assert (train["label_date"] < cutoff_ts).all()
-    assert (train["as_of_date"] <= cutoff_ts - pd.Timedelta(days=15)).all()
-    assert (test["as_of_date"] >= cutoff_ts).all()
+    fit, calibration, test = slices["fit"], slices["calibration"], slices["test"]
+    calibration_start = pd.Timestamp(slices["calibration_start"])
+    cutoff = pd.Timestamp(slices["cutoff"])
+    assert fit["as_of_date"].max() < calibration_start <= calibration["as_of_date"].min()
+    assert calibration["as_of_date"].max() < cutoff <= test["as_of_date"].min()
+    window_end = fit["origin_date"] + pd.Timedelta(days=14)
+    assert (window_end[fit["label"].notna()] < calibration_start).all()
+    assert fit.loc[fit["settled_date"] > calibration_start, "days_to_settle"].isna().all()
+    window_end = calibration["origin_date"] + pd.Timedelta(days=14)
+    assert (window_end[calibration["label"].notna()] < cutoff).all()
     assert 0.25 <= len(test) / len(data) <= 0.4
+    assert 0.15 <= len(calibration) / len(data) <= 0.3
 
 
 @pytest.fixture(scope="module")
@@ -91,20 +109,48 @@ def first_training(group_warehouse, tmp_path_factory) -> tuple[dict, Path]:
     return card, models_dir
 
 
-def test_model_ranks_late_payers_below_punctual_ones_and_beats_baseline(first_training):
+def test_model_ranks_late_payers_below_punctual_ones_and_beats_baselines(first_training):
     card, models_dir = first_training
 
-    model, baseline = card["metrics"]["model"], card["metrics"]["baseline"]
+    metrics = card["metrics"]
+    model = metrics["model"]
     assert model["roc_auc"] > 0.9
-    assert model["roc_auc"] >= baseline["roc_auc"]
-    assert model["log_loss"] < baseline["log_loss"]
+    for baseline in ("baseline", "logistic"):
+        assert model["roc_auc"] >= metrics[baseline]["roc_auc"], baseline
+        assert model["log_loss"] < metrics[baseline]["log_loss"], baseline
+    assert model["ece"] < 0.06
     assert card["promoted"] and promoted_model_id(models_dir) == card["model_id"]
 
     saved = json.loads((models_dir / card["model_id"] / CARD_FILE).read_text())
     assert saved["data"]["n_test"] == model["n_samples"]
     assert saved["horizon_days"] == 14
     window = saved["training_window"]
-    assert window["train_snapshots"][1] < window["cutoff_date"] == window["test_snapshots"][0]
+    assert window["train_snapshots"][1] < window["calibration_start"]
+    assert window["calibration_snapshots"][1] < window["cutoff_date"]
+    assert window["cutoff_date"] == window["test_snapshots"][0]
+
+
+def test_card_holds_every_target_the_days_and_the_pictures(first_training):
+    card, models_dir = first_training
+
+    targets = card["metrics"]["targets"]
+    assert card["target_days"] == [0, 14, 30]
+    assert set(targets) == {"0", "14", "30"}
+    assert [row["target"] for row in card["backtest"]] == [
+        f"paid within {k} days" for k in (0, 14, 30)
+    ]
+    rates = [targets[k]["positive_rate"] for k in ("0", "14", "30")]
+    assert rates == sorted(rates) and rates[0] < rates[-1]
+    assert all(targets[k]["roc_auc"] > 0.85 for k in targets)
+    assert card["metrics"]["days_to_pay"]["mae_days"] < 30
+    assert (
+        sum(bin_["count"] for bin_ in card["reliability"]) == card["metrics"]["model"]["n_samples"]
+    )
+    assert {row["feature"] for row in card["feature_importance"]} == set(card["features"])
+    top = card["feature_importance"][0]
+    assert top["log_loss_increase"] > 0.01
+    for image in card["images"].values():
+        assert (models_dir / card["model_id"] / image).read_bytes()[:4] == b"\x89PNG"
 
 
 def test_retraining_on_the_same_data_is_reproducible_and_keeps_the_promoted_model(
@@ -135,9 +181,13 @@ def test_training_on_a_sample_without_contacts_segments_or_languages(tmp_path):
     )
     con = make_warehouse(tmp_path / "w.duckdb", spec, AS_OF)
 
-    card = train_payment_model(con, tmp_path / "models", AS_OF, horizon_days=7)
+    card = train_payment_model(
+        con, tmp_path / "models", AS_OF, horizon_days=7, target_days=(7, 21, 45)
+    )
 
     assert card["horizon_days"] == 7
+    assert card["target_days"] == [7, 21, 45]
+    assert set(card["metrics"]["targets"]) == {"7", "21", "45"}
     assert card["metrics"]["model"]["roc_auc"] > 0.8
 
 

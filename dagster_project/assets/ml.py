@@ -1,6 +1,14 @@
 """Payment model assets: train on the marts' history, score every open invoice."""
 
-from dagster import AssetExecutionContext, AssetKey, MaterializeResult, asset
+from dagster import (
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
+    AssetExecutionContext,
+    AssetKey,
+    MaterializeResult,
+    asset,
+)
 
 from dagster_project.resources import WarehouseResource
 from models_ml.scoring import score_open_invoices
@@ -8,11 +16,22 @@ from models_ml.training import train_payment_model
 
 HISTORY_MARTS = [
     AssetKey(["marts", name])
-    for name in ("fct_invoices", "fct_open_items", "fct_contacts", "dim_customers")
+    for name in (
+        "fct_invoices",
+        "fct_open_items",
+        "fct_contacts",
+        "dim_customers",
+        "fct_payment_signals",
+    )
 ]
+BEATS_BASELINES = AssetCheckSpec(
+    "beats_baselines",
+    asset="payment_model",
+    description="The new model's test log loss is below the past-late-rate and logistic baselines.",
+)
 
 
-@asset(group_name="ml", deps=HISTORY_MARTS, pool="warehouse")
+@asset(group_name="ml", deps=HISTORY_MARTS, pool="warehouse", check_specs=[BEATS_BASELINES])
 def payment_model(
     context: AssetExecutionContext, warehouse: WarehouseResource
 ) -> MaterializeResult:
@@ -21,7 +40,22 @@ def payment_model(
     with warehouse.connect() as con:
         result = train_payment_model(con, settings.models_dir, settings.as_of_date)
     context.log.info(f"trained model {result['model_id']}; promoted: {result.get('promoted')}")
-    return MaterializeResult(metadata=_flat_metrics(result))
+    return MaterializeResult(
+        metadata=_flat_metrics(result), check_results=[_baselines_check(result)]
+    )
+
+
+def _baselines_check(result: dict) -> AssetCheckResult:
+    """A warning, not a stop: the promotion rule already keeps a better model in place."""
+    log_loss = {
+        name: result["metrics"][name]["log_loss"] for name in ("model", "baseline", "logistic")
+    }
+    return AssetCheckResult(
+        check_name=BEATS_BASELINES.name,
+        passed=bool(result["beats_baselines_on_log_loss"]),
+        severity=AssetCheckSeverity.WARN,
+        metadata={f"log_loss_{name}": value for name, value in log_loss.items()},
+    )
 
 
 @asset(
@@ -30,7 +64,11 @@ def payment_model(
 def invoice_scores(
     context: AssetExecutionContext, warehouse: WarehouseResource
 ) -> MaterializeResult:
-    """ml.invoice_scores: the promoted model's probability for every open invoice."""
+    """ml.invoice_scores (per open invoice) and ml.debtor_scores (per debtor and entity).
+
+    Scored with the promoted model, or for a past as-of date with the newest model that learnt
+    nothing after it.
+    """
     settings = warehouse.settings()
     with warehouse.connect() as con:
         rows = score_open_invoices(con, settings.models_dir, settings.as_of_date)

@@ -1,0 +1,1 @@
+"""Reproducible backtests of the payment model: time splits, baselines, a written report."""
