@@ -26,16 +26,20 @@ def summarise(size: dict[str, Any]) -> dict[str, Any]:
     stages = size["stages"]
     pages = size["pages"]
     figures = {
-        "main_job_s": sum(stages[name]["wall_s"] for name in JOB_STAGES),
+        "main_job_s": sum(stages[name]["job_s"] for name in JOB_STAGES),
         "main_job_peak_mb": max(stages[name]["peak_rss_mb"] for name in JOB_STAGES),
-        "daily_s": size["daily"]["wall_s"],
+        "daily_s": size["daily"]["job_s"],
         "aging_ratio": size["aging"]["models_s"] / size["reference"]["reference_s"],
         "scoring_per_s": size["scoring_benchmark"]["invoices_per_second"],
         "page_s": max(page["first_s"] for page in pages),
     }
     lower_is_better = {name for name in TARGETS if name != "scoring_per_s"}
     met = {
-        name: (value <= TARGETS[name]) if name in lower_is_better else (value >= TARGETS[name])
+        name: None
+        if value is None
+        else (value <= TARGETS[name])
+        if name in lower_is_better
+        else (value >= TARGETS[name])
         for name, value in figures.items()
     }
     return {"figures": figures, "met": met}
@@ -52,13 +56,23 @@ def growth(sizes: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 factors[f"{name}.{figure}"] = after / before if before else None
         for name, value in large["summary"]["figures"].items():
             before = small["summary"]["figures"][name]
-            factors[name] = value / before if before else None
+            factors[name] = value / before if before and value is not None else None
         pairs.append({"from": small["label"], "to": large["label"], "factors": factors})
     return pairs
 
 
 def _f(value: float | None, digits: int = 1) -> str:
     return "–" if value is None else f"{value:,.{digits}f}"
+
+
+def _scoring_benchmark_text(size: dict[str, Any]) -> str:
+    bench = size["scoring_benchmark"]
+    if bench.get("error"):
+        return f"models_ml.benchmark_scoring failed: {bench['error']}"
+    return (
+        f"{bench['invoices_per_second']:,} /s in models_ml.benchmark_scoring at "
+        f"{bench['open_invoices']:,} open invoices."
+    )
 
 
 def _size_markdown(size: dict[str, Any]) -> list[str]:
@@ -99,9 +113,7 @@ def _size_markdown(size: dict[str, Any]) -> list[str]:
         f"{reference['open_amount_base']} {reference['base_currency']}).",
         "",
         f"Scoring: {_f(size['scoring']['per_s'], 0)} open items/s in the job "
-        f"({size['scoring']['rows']:,} scored); "
-        f"{size['scoring_benchmark']['invoices_per_second']:,} /s in models_ml.benchmark_scoring "
-        f"at {size['scoring_benchmark']['open_invoices']:,} open invoices.",
+        f"({size['scoring']['rows']:,} scored); {_scoring_benchmark_text(size)}",
         "",
         "| page | first render (s) | warm (s) |",
         "|---|---:|---:|",
@@ -115,7 +127,7 @@ def _size_markdown(size: dict[str, Any]) -> list[str]:
         value = summary["figures"][name]
         lines.append(
             f"| {name} | {_f(goal, 1)} | {_f(value, 2)} | "
-            f"{'yes' if summary['met'][name] else 'no'} |"
+            f"{ {True: 'yes', False: 'no', None: 'not measured'}[summary['met'][name]] } |"
         )
     return [*lines, ""]
 
