@@ -27,6 +27,9 @@ import yaml
 from dagster_project.settings import REPO_ROOT
 
 ROLES = ("cfo", "credit_manager")
+# Roles that may change the segments and strategies; `edit_strategies: false` on a user takes
+# it away (a read-only controller, an auditor).
+STRATEGY_EDITOR_ROLES = ("cfo", "credit_manager")
 SCHEME = "scrypt"
 # n=2**14, r=8, p=1: about 16 MB and 50 ms per check, the parameters Python's docs suggest.
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
@@ -47,10 +50,15 @@ class User:
     entity_ids: tuple[str, ...] | None
     password_hash: str = ""
     email: str = ""
+    edit_strategies: bool = True
 
     @property
     def sees_everything(self) -> bool:
         return self.entity_ids is None
+
+    @property
+    def can_edit_strategies(self) -> bool:
+        return self.role in STRATEGY_EDITOR_ROLES and self.edit_strategies
 
     @property
     def role_label(self) -> str:
@@ -134,6 +142,10 @@ def _parse_user(path: Path, username: str, entry: object) -> User:
     else:
         raise UsersConfigError(f"{where}.entities: a credit manager needs a list of entity ids")
 
+    edit_strategies = entry.get("edit_strategies", True)
+    if not isinstance(edit_strategies, bool):
+        raise UsersConfigError(f"{where}.edit_strategies: expected true or false")
+
     return User(
         username=username,
         display_name=str(entry.get("name") or username),
@@ -141,6 +153,7 @@ def _parse_user(path: Path, username: str, entry: object) -> User:
         entity_ids=entity_ids,
         password_hash=str(password_hash),
         email=str(email).lower(),
+        edit_strategies=edit_strategies,
     )
 
 
