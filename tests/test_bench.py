@@ -1,0 +1,136 @@
+"""`make bench` at a tiny size: every stage measured, the reference equal to the marts.
+
+The benchmark runs once (2k invoices, four entities) in a temporary folder; the tests read its
+report. No figure is asserted against a time: the machine is shared, only presence and
+equality are checked. A tampered copy of the warehouse shows the reference comparison can fail.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from dagster_project.bench.reference import compare
+from dagster_project.bench.report import STAGES, TARGETS, growth
+from dagster_project.bench.run import parse_size
+from dagster_project.demo.config import GeneratorConfig
+from dagster_project.settings import REPO_ROOT, get_settings
+from dashboards.bench import PAGES
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def bench_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
+    out = tmp_path_factory.mktemp("bench")
+    command = [sys.executable, "-m", "dagster_project.bench", "--sizes", "2k", "--out", str(out)]
+    subprocess.run([*command, "--page-repeat", "1"], cwd=REPO_ROOT, check=True)
+    return out, json.loads((out / "report.json").read_text())
+
+
+def test_report_has_every_stage_measured(bench_run: tuple[Path, dict[str, Any]]) -> None:
+    out, report = bench_run
+    (size,) = report["sizes"]
+
+    assert size["label"] == "2k"
+    assert set(size["stages"]) == set(STAGES)
+    for stage in [*size["stages"].values(), size["daily"]]:
+        assert stage["wall_s"] > 0
+        assert 0 < stage["job_s"] <= stage["wall_s"]
+        assert stage["peak_rss_mb"] > 0
+    assert [page["page"] for page in size["pages"]] == list(PAGES)
+    assert size["counts"]["invoices"] > 1000
+    assert size["scoring"]["rows"] == size["counts"]["scored"] > 0
+    assert set(size["summary"]["figures"]) == set(TARGETS)
+
+    markdown = (out / "report.md").read_text()
+    for name in [*STAGES, "daily run", *PAGES, *TARGETS]:
+        assert name in markdown
+
+
+def test_daily_delivery_is_loaded(bench_run: tuple[Path, dict[str, Any]]) -> None:
+    out, report = bench_run
+    (size,) = report["sizes"]
+    delivery = size["daily"]["delivery"]
+    warehouse = out / "2k" / "warehouse" / "warehouse.duckdb"
+
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        new_documents = con.execute(
+            "select count(*) from raw.documents where _source_file like '%erp/bench/%'"
+        ).fetchone()[0]
+        new_payments = con.execute(
+            "select count(*) from raw.allocations where _source_file like '%erp/bench/%'"
+        ).fetchone()[0]
+    assert delivery["documents"] == new_documents > 0
+    assert delivery["allocations"] == new_payments > 0
+
+
+def test_reference_equals_marts(bench_run: tuple[Path, dict[str, Any]]) -> None:
+    _, report = bench_run
+    reference = report["sizes"][0]["reference"]
+    assert reference["equal"]
+    assert reference["item_differences"] == reference["bucket_differences"] == 0
+    assert reference["open_items"] == report["sizes"][0]["counts"]["open_items"]
+
+
+def test_reference_finds_a_difference(
+    bench_run: tuple[Path, dict[str, Any]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A payment the marts have not seen (raw changed, dbt not re-run) must show up."""
+    out, _ = bench_run
+    copy = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(out / "2k" / "warehouse" / "warehouse.duckdb", copy)
+    with duckdb.connect(str(copy)) as con:
+        con.execute(
+            """
+            insert into raw.allocations by name
+            select entity_id, 'TAMPER-1' as allocation_id, customer_id, item_id as document_id,
+                1.00 as amount, currency, as_of_date as booked_date, 'erp' as source,
+                'tamper' as _source_file, 1 as _source_row, 'tamper' as _load_id,
+                'tamper' as _row_hash, now()::timestamp as _loaded_at
+            from marts.fct_open_items
+            where item_type = 'invoice' and open_amount > 1
+            limit 1
+            """
+        )
+    monkeypatch.setenv("CM_WAREHOUSE_PATH", str(copy))
+    daily = GeneratorConfig().end_date + timedelta(days=1)
+    monkeypatch.setenv("CM_AS_OF_DATE", daily.isoformat())
+
+    result = compare(get_settings())
+
+    assert not result["equal"]
+    assert result["item_differences"] == 1
+
+
+def test_sizes_and_growth() -> None:
+    assert [parse_size(label) for label in ("2k", "100K", "1m", "2500")] == [
+        2000,
+        100_000,
+        1_000_000,
+        2500,
+    ]
+    with pytest.raises(ValueError, match="size 'x1'"):
+        parse_size("x1")
+
+    def size(label: str, invoices: int, seconds: float) -> dict[str, Any]:
+        stage = {"wall_s": seconds, "peak_rss_mb": 100.0}
+        return {
+            "label": label,
+            "counts": {"invoices": invoices},
+            "stages": dict.fromkeys(STAGES, stage),
+            "summary": {"figures": {"main_job_s": seconds}},
+        }
+
+    (pair,) = growth([size("a", 1000, 2.0), size("b", 10_000, 5.0)])
+    assert pair["factors"]["invoices"] == 10
+    assert pair["factors"]["load.wall_s"] == 2.5
+    assert pair["factors"]["main_job_s"] == 2.5
