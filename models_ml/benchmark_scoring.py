@@ -147,7 +147,11 @@ def run(open_invoices: int, debtors: int, batch_size: int, explain: bool) -> dic
 
         model = fit_throwaway_model(con)
         models_dir = Path(folder) / "models"
-        card = {"horizon_days": model.primary_days, "features": model.features}
+        card = {
+            "horizon_days": model.primary_days,
+            "features": model.features,
+            "as_of_date": AS_OF.isoformat(),
+        }
         save_model(models_dir, "benchmark", model, card)
         promote(models_dir, "benchmark", "benchmark")
 

@@ -152,18 +152,26 @@ class PaymentTimingModel(ClassifierMixin, BaseEstimator):
 
     def p_within(self, X: pd.DataFrame, days: int) -> np.ndarray:
         """Calibrated P(settled within `days` after origin), for one k of the grid."""
-        X = X[self.features].assign(**{DAYS_FEATURE: float(days)})
-        with thread_limit(len(X)):
-            p = self.trees_.predict_proba(X)[:, 1]
-        if days in self.calibrators_:
-            p = self.calibrators_[days].predict_proba(_logit(p).reshape(-1, 1))[:, 1]
-        return p
+        return self._p_within(self._encode(X), days)
 
     def predict_cdf(self, X: pd.DataFrame) -> pd.DataFrame:
         """P(settled within k days after origin), one column per k of the grid."""
-        columns = [self.p_within(X, k) for k in self.grid]
+        encoded = self._encode(X)
+        columns = [self._p_within(encoded, k) for k in self.grid]
         cdf = np.maximum.accumulate(np.column_stack(columns), axis=1)
         return pd.DataFrame(cdf, columns=list(self.grid), index=X.index)
+
+    def _encode(self, X: pd.DataFrame) -> pd.DataFrame:
+        """The trees' input, encoded once for every k: only the days column changes."""
+        return self.trees_[:-1].transform(X[self.features].assign(**{DAYS_FEATURE: 0.0}))
+
+    def _p_within(self, encoded: pd.DataFrame, days: int) -> np.ndarray:
+        encoded[DAYS_FEATURE] = float(days)
+        with thread_limit(len(encoded)):
+            p = self.trees_[-1].predict_proba(encoded)[:, 1]
+        if days in self.calibrators_:
+            p = self.calibrators_[days].predict_proba(_logit(p).reshape(-1, 1))[:, 1]
+        return p
 
     def expected_days(self, cdf: pd.DataFrame) -> np.ndarray:
         """Mean days after origin, restricted to the grid's window (trapezoids under 1 - cdf)."""
