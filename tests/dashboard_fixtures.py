@@ -193,6 +193,7 @@ LOADED_FILES = (  # source_file, table_name, rows_read, rows_loaded, rows_quaran
     ("erp/NL01/documents.csv", "documents", 12, 11, 1),
     ("erp/BE01/documents.csv", "documents", 8, 8, 0),
     ("erp/DE01/documents.csv", "documents", 9, 8, 1),
+    ("erp/NL01/customers.csv", "customers", 4, 2, 2),
     ("psp/mollie/psp_events.csv", "psp_events", 20, 19, 1),
     ("reference/fx_rates.csv", "fx_rates", 4, 4, 0),
 )
@@ -203,6 +204,18 @@ QUARANTINE = (  # source_file, table_name, source_row, reason, record
      {"entity_id": "DE01", "document_id": "INV-DX", "due_date": "31.02.2024"}),
     ("psp/mollie/psp_events.csv", "psp_events", 3, "status: not an allowed value",
      {"event_id": "ev-1", "invoice_reference": "INV-D1", "status": "weird"}),
+    # Personal data the data-quality page must not show in clear text (see PERSONAL_DATA):
+    ("erp/NL01/customers.csv", "customers", 3,
+     "email: not an e-mail address (jan.devries@example..nl)",
+     {"entity_id": "NL01", "customer_id": "C003", "customer_name": "Jan de Vries",
+      "email": "jan.devries@example..nl", "iban": "NL91ABNA0417164300",
+      "phone": "+31 6 1234 5678", "segment": "consumer"}),
+    ("erp/NL01/customers.csv", "customers", 4, "Expected Number of Columns: 9 Found: 10",
+     "NL01;C004;Piet Jansen;b2c;NL;nl;consumer;piet@example.nl;NL02RABO0123456789;x"),
+)  # fmt: skip
+PERSONAL_DATA = (
+    "Jan de Vries", "jan.devries", "NL91ABNA0417164300", "+31 6 1234 5678", "Piet Jansen",
+    "piet@example.nl", "NL02RABO0123456789",
 )  # fmt: skip
 
 MODEL_CARD = {

@@ -11,6 +11,7 @@ import pytest
 from dashboard_fixtures import (
     MODEL_CARD,
     MODEL_ID,
+    PERSONAL_DATA,
     build_published_warehouse,
     open_page,
     rendered_bytes,
@@ -210,21 +211,44 @@ def test_data_quality_page_for_the_cfo(published):
     app = open_page(signed_in("cfo"), "data_quality")
 
     assert metrics(app) == {
-        "Files loaded": "5",
-        "Rows read": "53",
-        "Rows loaded": "50",
-        "Rows quarantined": "3",
+        "Files loaded": "6",
+        "Rows read": "57",
+        "Rows loaded": "52",
+        "Rows quarantined": "5",
     }
     checks = {row["Check"]: row["Result"] for row in table(app, 0)}
     assert set(checks.values()) == {"passed"}
     assert {row["Reason"] for row in table(app, 1)} == {
         "amount: not a number", "due_date: not a date", "status: not an allowed value",
+        "email: not an e-mail address (•••@•••)", "Expected Number of Columns: 9 Found: 10",
     }  # fmt: skip
+
+
+def test_data_quality_page_masks_personal_data_in_quarantined_rows(published):
+    app = open_page(signed_in("cfo"), "data_quality")
+
+    found = rendered_bytes(app)
+    assert [value for value in PERSONAL_DATA if value.encode() in found] == []
+    rows = {(row["File"], row["Line"]): row for row in table(app, 2)}
+    split = rows[("erp/NL01/customers.csv", 3)]
+    assert split["Reason"] == "email: not an e-mail address (•••@•••)"
+    assert '"customer_id": "C003"' in split["Record as delivered"]  # ids stay readable
+    assert '"customer_name": "•••"' in split["Record as delivered"]
+    assert '"iban": "•••"' in split["Record as delivered"]
+    unsplit = rows[("erp/NL01/customers.csv", 4)]
+    assert unsplit["Record as delivered"] == "(line hidden: it may hold personal data)"
+    assert unsplit["Reason"] == "Expected Number of Columns: 9 Found: 10"
+    other = rows[("erp/NL01/documents.csv", 7)]
+    assert other["Record as delivered"] == (
+        '{"entity_id": "NL01", "document_id": "INV-NX", "amount": "12,50"}'
+    )
 
 
 def test_data_quality_page_for_a_credit_manager(published):
     app = open_page(signed_in("nl"), "data_quality")
 
-    assert metrics(app)["Files loaded"] == "1"
-    assert [row["Line"] for row in table(app, 2)] == [7]
-    assert [row["File"] for row in table(app, 3)] == ["erp/NL01/documents.csv"]
+    assert metrics(app)["Files loaded"] == "2"
+    assert [row["Line"] for row in table(app, 2)] == [3, 4, 7]
+    assert [row["File"] for row in table(app, 3)] == [
+        "erp/NL01/customers.csv", "erp/NL01/documents.csv",
+    ]  # fmt: skip

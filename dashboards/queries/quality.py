@@ -2,14 +2,55 @@
 
 A landing file belongs to an entity when it sits under `erp/<entity_id>/`; PSP feeds and
 reference data serve the whole group, so only a user who sees every entity sees them.
+
+Quarantined records are shown masked (file, line and reason stay readable): in a record the
+loader could split (a JSON object), every field whose name says personal data (names, e-mail,
+phone, IBAN, address) is replaced; in a line it could not split, a line of a table that holds
+such fields (from the input contract) is hidden as a whole, since its fields cannot be told
+apart. E-mail addresses, IBANs and international phone numbers are masked anywhere, the
+reason included (DuckDB's reader quotes the line in its message).
 """
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import streamlit as st
 
+from dagster_project.contract import TABLES_BY_NAME
 from dashboards.data import Scope, Warehouse, query, scoped
+
+MASK = "•••"
+PERSONAL_FIELD = r"[a-z_]*(name|email|phone|iban|address|street|city|postcode|zip)[a-z_]*"
+PERSONAL_TABLES = tuple(
+    sorted(
+        table.name
+        for table in TABLES_BY_NAME.values()
+        if any(re.fullmatch(PERSONAL_FIELD, column.name) for column in table.columns)
+    )
+)
+# (pattern, replacement) applied in this order, as DuckDB regexp_replace (RE2) with 'g'.
+_FREE_TEXT_MASKS = (
+    (r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}", f"{MASK}@{MASK}"),
+    (r"\b([A-Z]{2})[0-9]{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b", f"\\1{MASK}"),
+    (r"(?:\+|\b00)[0-9][0-9 ()/-]{6,}[0-9]", f"+{MASK}"),
+)
+_FIELD_MASK = (rf'"({PERSONAL_FIELD})"\s*:\s*"(?:[^"\\]|\\.)*"', f'"\\1": "{MASK}"')
+
+
+def _sql_text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def masked(expression: str) -> str:
+    """SQL masking the personal data in the text `expression` (see the module's docstring)."""
+    for pattern, replacement in (_FIELD_MASK, *_FREE_TEXT_MASKS):
+        expression = (
+            f"regexp_replace({expression}, {_sql_text(pattern)}, {_sql_text(replacement)}, 'g')"
+        )
+    return expression
+
 
 # The entity of a landing file, from its path; null for group-wide feeds.
 _FILE_ENTITY = """
@@ -73,13 +114,18 @@ def quarantine(warehouse: Warehouse, scope: Scope) -> pd.DataFrame:
             f.entity_id,
             f.table_name,
             f.source_row,
-            f.reason,
-            cast(f.record as varchar) as record,
+            {masked("f.reason")} as reason,
+            case
+                when json_type(f.record) <> 'OBJECT'
+                    and list_contains($personal_tables, f.table_name)
+                    then '(line hidden: it may hold personal data)'
+                else {masked("cast(f.record as varchar)")}
+            end as record,
         from files as f
         where {_FILE_IN_SCOPE}
         order by f.quarantined_at desc, f.source_file, f.source_row
     """)
-    return query(warehouse, sql, scope.params())
+    return query(warehouse, sql, {**scope.params(), "personal_tables": list(PERSONAL_TABLES)})
 
 
 @st.cache_data(show_spinner=False)
