@@ -165,7 +165,7 @@ def load_for_date(models_dir: Path, as_of: date) -> tuple[str, Any, dict[str, An
             return model_id, model, card
     raise NoModelForDateError(
         f"every model in {models_dir} learnt from outcomes after {as_of}: train one as of "
-        f"{as_of} (CM_AS_OF={as_of}) before scoring that date"
+        f"{as_of} (CM_AS_OF_DATE={as_of}) before scoring that date"
     )
 
 

@@ -132,7 +132,7 @@ def test_a_past_date_is_scored_by_a_model_that_learnt_nothing_after_it(tmp_path,
 
     assert load_for_date(tmp_path, date(2024, 9, 30))[0] == "2024-09"
     assert load_for_date(tmp_path, date(2024, 7, 31))[0] == "2024-06"
-    with pytest.raises(NoModelForDateError, match="CM_AS_OF=2024-05-31"):
+    with pytest.raises(NoModelForDateError, match="CM_AS_OF_DATE=2024-05-31"):
         load_for_date(tmp_path, date(2024, 5, 31))
 
 
