@@ -8,9 +8,13 @@ password against the salted hash in the users file.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import streamlit as st
 
+from dagster_project.settings import get_settings
 from dashboards import auth
+from dashboards.lockout import SignInGuard
 
 USER_KEY = "signed_in_user"
 
@@ -67,12 +71,35 @@ def render(title: str) -> None:
 
     if not submitted:
         return
+    guard = sign_in_guard()
+    locked_until = guard.locked_until(username)
+    if locked_until is not None:
+        st.error(_locked_message(locked_until))
+        return
     user = auth.authenticate(users, username, password)
     if user is None:
-        st.error("Unknown user name or wrong password.")
+        locked_until = guard.record_failure(username)
+        st.error(
+            _locked_message(locked_until)
+            if locked_until
+            else "Unknown user name or wrong password."
+        )
         return
+    guard.clear(username)
     st.session_state[USER_KEY] = user
     st.rerun()
+
+
+def sign_in_guard() -> SignInGuard:
+    """Failed sign-ins, kept on the server beside the other data (`lockout.py`)."""
+    return SignInGuard(get_settings().data_dir / "dashboard" / "sign_in.sqlite")
+
+
+def _locked_message(until: datetime) -> str:
+    return (
+        "Too many failed sign-ins for this user name: it is locked until "
+        f"{until.astimezone(UTC):%H:%M} UTC. Ask the dashboard's administrator if it was not you."
+    )
 
 
 def _render_oidc(users: dict[str, auth.User]) -> None:

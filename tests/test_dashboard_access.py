@@ -3,6 +3,7 @@ see any other entity's data on any page."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,7 @@ from streamlit.testing.v1 import AppTest
 
 from dagster_project.settings import REPO_ROOT
 from dashboards import auth, data
+from dashboards.lockout import SignInGuard
 from dashboards.queries import debtor, dso, overview, quality, reminders
 
 
@@ -241,3 +243,49 @@ def test_filters_cannot_widen_access_in_sql(published):
     assert reminders.debtor_actions(warehouse, scope).empty
     assert quality.quarantine(warehouse, scope).empty
     assert dso.kpi_trend(warehouse, scope).empty
+
+
+# --- a limit on failed sign-ins -------------------------------------------------------------
+
+
+def test_five_failures_lock_the_user_name_in_every_session(published, tmp_path, monkeypatch):
+    monkeypatch.setenv("CM_DATA_DIR", str(tmp_path))  # a fresh failure count
+    for _ in range(4):
+        assert sign_in("nl", "wrong").error[0].value == "Unknown user name or wrong password."
+
+    fifth = sign_in("nl", "wrong")
+    assert "locked until" in fifth.error[0].value
+
+    # A new session (another browser) with the right password is refused as well.
+    app = sign_in("nl")
+    assert "locked until" in app.error[0].value
+    assert not app.metric
+    # Another user name is not affected.
+    assert sign_in("cfo").title[0].value == "Group receivables"
+
+
+def test_a_lock_ends_after_fifteen_minutes_and_a_success_clears_failures(tmp_path):
+    guard = SignInGuard(tmp_path / "sign_in.sqlite")
+    start = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+
+    for minute in range(4):
+        assert guard.record_failure("NL ", start + timedelta(minutes=minute)) is None
+    locked = guard.record_failure("nl", start + timedelta(minutes=4))
+
+    assert locked == start + timedelta(minutes=19)
+    assert guard.locked_until("nl", start + timedelta(minutes=18)) == locked
+    assert guard.locked_until("nl", start + timedelta(minutes=19, seconds=1)) is None
+    guard.record_failure("nl", start + timedelta(minutes=20))
+    guard.clear("nl")
+    assert guard.locked_until("nl", start + timedelta(minutes=20)) is None
+    # failures spread wider than the window never lock
+    for step in range(10):
+        assert guard.record_failure("cfo", start + timedelta(minutes=16 * step)) is None
+
+
+def test_the_failure_store_holds_no_user_name_in_clear_text(tmp_path):
+    guard = SignInGuard(tmp_path / "sign_in.sqlite")
+
+    guard.record_failure("jan.devries@example.com")
+
+    assert b"jan.devries" not in (tmp_path / "sign_in.sqlite").read_bytes()
