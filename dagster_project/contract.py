@@ -21,6 +21,9 @@ class Column:
     sql_type: str
     required: bool = False
     allowed: tuple[str, ...] = ()
+    # Added to the contract later: a file whose header lacks the column loads as before, with
+    # the column empty (an older export, or an ERP that does not know it).
+    may_be_absent: bool = False
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,7 @@ CUSTOMERS = TableSpec(
         Column("iban", "VARCHAR"),
         Column("group_debtor_id", "VARCHAR"),
         Column("credit_limit", MONEY),
+        Column("vat_number", "VARCHAR", may_be_absent=True),
     ),
 )
 
@@ -113,6 +117,23 @@ ALLOCATIONS = TableSpec(
         Column("booked_date", "DATE", required=True),
         Column("method", "VARCHAR"),
         Column("source", "VARCHAR", required=True, allowed=("erp", "psp", "bank")),
+    ),
+)
+
+# Optional: an instalment plan splits an invoice or debit note into parts with their own due
+# dates. An entity without plans delivers no file; a plan whose amounts do not add up to its
+# document's amount (or whose currency differs) is reported by dbt and not used.
+INSTALMENTS = TableSpec(
+    name="instalments",
+    landing_glob="erp/*/instalments*.csv",
+    key=("entity_id", "document_id", "instalment_number"),
+    columns=(
+        Column("entity_id", "VARCHAR", required=True),
+        Column("document_id", "VARCHAR", required=True),
+        Column("instalment_number", "INTEGER", required=True),
+        Column("due_date", "DATE", required=True),
+        Column("amount", MONEY, required=True),
+        Column("currency", "VARCHAR", required=True),
     ),
 )
 
@@ -235,6 +256,7 @@ TABLES: tuple[TableSpec, ...] = (
     CONTACTS,
     PSP_EVENTS,
     FX_RATES,
+    INSTALMENTS,
 )
 BANK_TABLES: tuple[TableSpec, ...] = (BANK_STATEMENTS, BANK_TRANSACTIONS)
 RAW_TABLES: tuple[TableSpec, ...] = TABLES + BANK_TABLES

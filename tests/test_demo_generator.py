@@ -85,9 +85,14 @@ def test_layout_and_size(group):
     providers = sorted(p.name for p in (landing / "psp").iterdir())
 
     assert len(entities) == 6 and "NL-RET-01" in entities
+    with_plans = 0
     for entity in entities:
         names = sorted(p.name for p in (landing / "erp" / entity).iterdir())
-        assert names == [f"{t}.csv" for t in sorted(TABLES_ERP)]
+        with_plans += "instalments.csv" in names
+        assert [n for n in names if n != "instalments.csv"] == [
+            f"{t}.csv" for t in sorted(TABLES_ERP)
+        ]
+    assert 0 < with_plans < len(entities), "instalment plans are optional per entity"
     assert providers == ["adyen", "buckaroo", "mollie", "stripe"]
     assert (landing / "reference" / "fx_rates.csv").is_file()
     assert 2_700 <= summary["invoices"] <= 3_300
@@ -176,6 +181,28 @@ def test_references_point_to_existing_rows(con):
     }
     for label, sql in orphans.items():
         assert _scalar(con, sql) == 0, label
+
+
+def test_instalment_plans_add_up_to_their_invoice(con):
+    plans = con.execute(
+        """
+        select
+            count(*) as plans,
+            count(*) filter (where d.amount <> p.total) as wrong_total,
+            count(*) filter (where d.due_date <> p.first_due) as wrong_first_due,
+            count(*) filter (where d.document_type <> 'invoice') as not_invoice,
+            count(*) filter (where p.parts not between 2 and 4) as wrong_parts
+        from (
+            select entity_id, document_id, sum(amount) as total, min(due_date) as first_due,
+                count(*) as parts
+            from instalments group by all
+        ) as p
+        join documents as d using (entity_id, document_id)
+        """
+    ).fetchone()
+    invoices = _scalar(con, "select count(*) from documents where document_type = 'invoice'")
+    assert plans[1:] == (0, 0, 0, 0)
+    assert 0 < plans[0] < 0.05 * invoices
 
 
 def test_allocations_add_up_to_the_invoice_amount(con):

@@ -28,6 +28,7 @@ from dagster_project.connectors.landing import (
     _sha256,
     _stage_validated,
     ensure_raw_tables,
+    insert_columns,
 )
 from dagster_project.connectors.parsed import ParseError, ParseResult
 from dagster_project.contract import TableSpec
@@ -106,7 +107,7 @@ def _append(
     columns = ", ".join(_cast(c) for c in table.columns)
     con.execute(
         f"""
-        insert into raw.{table.name}
+        insert into raw.{table.name} ({insert_columns(table)})
         select {columns}, ?, source_row, ?, row_hash, current_timestamp
         from landing_checked where reason is null order by source_row
         """,

@@ -13,6 +13,10 @@ HEX_UPPER = np.array(list("0123456789ABCDEF"))
 BASE36_UPPER = np.array(list("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
 BASE62 = np.array(list("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"))
 
+# VAT numbers: entity n numbers its customers from n * VAT_BLOCK; group debtors use the last
+# block, so no two debtors share a number by accident.
+VAT_BLOCK = 10**6
+GROUP_VAT_BLOCK = 999 * VAT_BLOCK
 _MASK_48 = np.uint64((1 << 48) - 1)
 _ODD_MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)
 # Weights of the Dutch payment reference, from the rightmost digit leftwards.
@@ -108,3 +112,15 @@ def rf_references(numbers: np.ndarray, width: int) -> np.ndarray:
     suffix = np.tile([*_letter_digits("RF"), 0, 0], (digits.shape[0], 1))
     check = 98 - mod97(np.hstack([digits, suffix]))
     return np.char.add(np.char.add("RF", encode(check, 2)), join_chars(DIGITS[digits]))
+
+
+def vat_numbers(country: np.ndarray, counter: np.ndarray) -> np.ndarray:
+    """VAT numbers shaped like the country's (NL: 9 digits + B01, BE: 0 + 9 digits, others:
+    9 digits), one per distinct counter below 10**9, drawn from no random stream so adding
+    them leaves every other generated value as it was. No check digits: nothing validates
+    them."""
+    digits = encode(np.asarray(counter, dtype=np.int64) % 10**9, 9)
+    country = np.asarray(country).astype(str)
+    body = np.where(country == "BE", np.char.add("0", digits), digits)
+    body = np.where(country == "NL", np.char.add(body, "B01"), body)
+    return np.char.add(country, body)

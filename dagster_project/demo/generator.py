@@ -24,6 +24,7 @@ from dagster_project.contract import (
     DOCUMENTS,
     ENTITIES,
     FX_RATES,
+    INSTALMENTS,
     PSP_EVENTS,
 )
 from dagster_project.demo import dates, ledger, psp, truth
@@ -31,6 +32,7 @@ from dagster_project.demo.config import GeneratorConfig
 from dagster_project.demo.fx import fx_rates
 from dagster_project.demo.group_debtors import attach_group_debtors
 from dagster_project.demo.history import EntityHistory, Period, simulate_entity
+from dagster_project.demo.instalments import instalment_plans
 from dagster_project.demo.org import build_customers, build_entities
 from dagster_project.demo.profiles import PROVIDERS
 from dagster_project.demo.writer import write_table
@@ -72,7 +74,8 @@ def _check_folders(landing_dir: Path, truth_dir: Path) -> tuple[Path, Path]:
 def _write_erp_files(
     folder: Path, entity: pd.Series, customers: pd.DataFrame, history: EntityHistory
 ) -> tuple[dict[str, int], np.ndarray, np.ndarray]:
-    """Write one entity's five ERP files; return (row counts, document ids, references)."""
+    """Write one entity's ERP files (five, and instalments when it has plans); return (row
+    counts, document ids, references)."""
     invoices = history.invoices
     documents, document_id, reference = ledger.documents(
         entity, customers, invoices, history.credits
@@ -91,6 +94,11 @@ def _write_erp_files(
         spec.name: write_table(folder / f"{spec.name}.csv", spec, columns)
         for spec, columns in tables
     }
+    # Plans are optional in the contract: an entity without any writes no file.
+    plans = instalment_plans(entity, customers, invoices, document_id)
+    counts["instalments"] = plans["document_id"].size
+    if counts["instalments"]:
+        write_table(folder / f"{INSTALMENTS.name}.csv", INSTALMENTS, plans)
     kinds = history.credits.documents["kind"]
     counts |= {
         "invoices": document_id.size,

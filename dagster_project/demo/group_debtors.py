@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from dagster_project.demo import names
-from dagster_project.demo.codes import ibans
+from dagster_project.demo.codes import GROUP_VAT_BLOCK, ibans, vat_numbers
 from dagster_project.demo.profiles import COUNTRIES
 
 GROUPS_PER_ENTITY = 0.5
@@ -70,4 +70,9 @@ def _join(
         frame.loc[label, column] = value
     frame.loc[label, "propensity"] = float(company["propensity"]) + rng.normal(0.0, 0.25)
     frame.loc[label, "group_debtor_id"] = group_id
+    # One company, one VAT number, derived from the group number (no random draw).
+    counter = GROUP_VAT_BLOCK + int(group_id.removeprefix("GD-"))
+    frame.loc[label, "vat_number"] = vat_numbers(
+        np.array([company["country_code"]]), np.array([counter])
+    )[0]
     frame.loc[label, "weight"] = frame.loc[label, "weight"] * 2.0

@@ -53,6 +53,7 @@ def customer_columns(entity: pd.Series, customers: pd.DataFrame) -> dict[str, np
     ):
         columns[name] = customers[name].to_numpy().astype(str)
     columns["credit_limit"] = optional(money(np.maximum(limit, 0)), limit >= 0)
+    columns["vat_number"] = customers["vat_number"].to_numpy().astype(str)
     return columns
 
 

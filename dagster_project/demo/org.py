@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from dagster_project.demo import names
-from dagster_project.demo.codes import encode, ibans
+from dagster_project.demo.codes import VAT_BLOCK, encode, ibans, vat_numbers
 from dagster_project.demo.config import GeneratorConfig
 from dagster_project.demo.profiles import (
     COUNTRIES,
@@ -187,6 +187,9 @@ def build_customers(
             "credit_limit": np.where(is_b2c, -1, limit.astype(np.int64)),
         }
     )
+    # Organisations have a VAT number; it is derived, not drawn, to keep the random streams.
+    counter = int(entity["entity_no"]) * VAT_BLOCK + np.arange(n)
+    customer["vat_number"] = np.where(is_b2c, "", vat_numbers(country, counter))
     customer["propensity"] = rng.standard_normal(n)
     customer["weight"] = weight
     customer["usual_amount"] = usual

@@ -22,6 +22,7 @@ final as (
         cast(iban as varchar) as iban,
         cast(group_debtor_id as varchar) as group_debtor_id,
         cast(credit_limit as decimal(18, 2)) as credit_limit,
+        cast(vat_number as varchar) as vat_number,
         cast(_source_file as varchar) as source_file,
         cast(_loaded_at as timestamp) as loaded_at
     from latest
