@@ -123,6 +123,12 @@ def query(warehouse: Warehouse, sql: str, params: dict[str, Any] | None = None) 
         return cursor.sql(sql, params=bound or None).to_arrow_table().to_pandas()
 
 
+def cursor(warehouse: Warehouse) -> duckdb.DuckDBPyConnection:
+    """A read-only cursor of the copy's connection, for code that takes a DuckDB connection
+    (the policy's helpers); use it in a `with` block."""
+    return _connection(warehouse).cursor()
+
+
 def scoped(sql: str) -> str:
     """`sql` (a select, or further CTEs starting with a comma) behind the scope CTEs."""
     return f"with {SCOPE_CTES}\n{sql}"

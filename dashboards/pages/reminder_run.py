@@ -5,6 +5,7 @@ downloads of both lists.
 
 from __future__ import annotations
 
+import duckdb
 import pandas as pd
 import streamlit as st
 
@@ -12,7 +13,7 @@ from dagster_project.settings import get_settings
 from dashboards import charts, context, widgets
 from dashboards.context import PageContext
 from dashboards.formatting import count, money
-from dashboards.queries import reminders
+from dashboards.queries import preview, reminders
 from dashboards.vocabulary import reason_text
 
 TITLE = "Reminder run"
@@ -123,10 +124,7 @@ def _preview(page: PageContext, run_id: str) -> None:
     run_folder = get_settings().exports_dir / "reminder_runs" / run_id
     messages = reminders.messages(page.warehouse, page.scope, str(run_folder), PREVIEW_LIMIT)
     if messages is None:
-        st.caption(
-            "Preview of the rendered messages with their payment links and QR codes: not "
-            f"available yet (no `messages.jsonl` for this run in `{run_folder.name}`)."
-        )
+        _rendered_here(page, run_id, run_folder.name)
         return
     if messages.empty:
         widgets.empty("No message in the run for the selected entities.")
@@ -142,16 +140,69 @@ def _preview(page: PageContext, run_id: str) -> None:
         key="reminder_run_message",
     )
     message = messages.loc[chosen]
+    qr_file = message["qr_file"]
+    qr_path = run_folder / qr_file if isinstance(qr_file, str) else None
+    _show_message(
+        message["subject"],
+        message["body"],
+        message["payment_link"],
+        str(qr_path) if qr_path is not None and qr_path.is_file() else None,
+    )
+
+
+def _rendered_here(page: PageContext, run_id: str, folder_name: str) -> None:
+    """No messages.jsonl in the run's folder: render the chosen message from the warehouse
+    with the policy's own templates (`dashboards.queries.preview`)."""
+    if not preview.can_render(page.warehouse):
+        st.caption(
+            f"No `messages.jsonl` in `{folder_name}`, and this warehouse lacks the run's "
+            "invoices to render them from: the run was exported by an older version."
+        )
+        return
+    candidates = preview.candidates(page.warehouse, page.scope, run_id, PREVIEW_LIMIT)
+    if candidates.empty:
+        widgets.empty("No message in the run for the selected entities.")
+        return
+    st.caption(
+        f"Rendered here from the warehouse with the policy's templates: the run's folder "
+        f"`{folder_name}` has no `messages.jsonl`."
+    )
+    labels = {
+        index: f"{row.entity_id} / {row.customer_id} · {row.channel}"
+        for index, row in candidates.iterrows()
+    }
+    chosen = st.selectbox(
+        f"Message (the first {count(PREVIEW_LIMIT)} of the run)",
+        list(labels),
+        format_func=labels.get,
+        key="reminder_run_message",
+    )
+    row = candidates.loc[chosen]
+    try:
+        message = preview.render(
+            page.warehouse, run_id, page.as_of, row["entity_id"], row["customer_id"]
+        )
+    except duckdb.Error as error:
+        st.caption(f"The message cannot be rendered from this warehouse: {error}")
+        return
+    if message is None:
+        widgets.empty("This message is no longer in the run.")
+        return
+    _show_message(message.subject, message.body, message.payment_link, message.qr_png)
+
+
+def _show_message(
+    subject: str | None, body: str, payment_link: str, qr_image: str | bytes | None
+) -> None:
     text, qr_code = st.columns([3, 1])
     with text, st.container(border=True):
-        if isinstance(message["subject"], str) and message["subject"]:
-            st.markdown(f"**{message['subject']}**")
-        st.text(message["body"])
-        st.caption(f"Payment link: {message['payment_link']}")
+        if isinstance(subject, str) and subject:
+            st.markdown(f"**{subject}**")
+        st.text(body)
+        st.caption(f"Payment link: {payment_link}")
     with qr_code:
-        qr_file = message["qr_file"]
-        if isinstance(qr_file, str) and (run_folder / qr_file).is_file():
-            st.image(str(run_folder / qr_file), caption="EPC QR code", width=180)
+        if qr_image is not None:
+            st.image(qr_image, caption="EPC QR code", width=180)
         else:
             st.caption("No QR code in this message.")
 
