@@ -144,3 +144,87 @@ def test_an_operational_failure_is_not_recorded_so_the_file_is_retried(landing: 
 
     [*_, retried] = load_table(con, DOCUMENTS, landing)
     assert retried.rows_loaded == 200_000
+
+
+ENTITY_HEADER = "entity_id,entity_name,division,country_code,base_currency,time_zone"
+ENTITY = "{},Name {},retail,NL,EUR,Europe/Amsterdam"
+
+
+def load_entities(tmp_path: Path, content: bytes) -> tuple[duckdb.DuckDBPyConnection, object]:
+    folder = tmp_path / "erp" / "E1"
+    folder.mkdir(parents=True)
+    (folder / "entities.csv").write_bytes(content)
+    con = duckdb.connect()
+    [result] = load_table(con, ENTITIES, tmp_path)
+    return con, result
+
+
+def test_line_numbers_are_physical_lines_after_blank_lines_and_quoted_breaks(
+    tmp_path: Path,
+) -> None:
+    lines = [
+        ENTITY_HEADER,  # line 1
+        ENTITY.format("E1", "1"),  # 2
+        "",  # 3
+        'E2,"Two\nlines",retail,NL,EUR,Europe/Amsterdam',  # 4-5
+        "",  # 6
+        "E3,short,row",  # 7
+        "",  # 8
+        "",  # 9
+        ENTITY.format("E4", "4"),  # 10
+        "E4,Other,retail,NL,EUR,Europe/Amsterdam",  # 11: same key, other content
+    ]
+    con, result = load_entities(tmp_path, ("\r\n".join(lines) + "\r\n").encode())
+
+    loaded = con.execute("select entity_id, _source_row from raw.entities order by 2").fetchall()
+    assert loaded == [("E1", 2), ("E2", 4), ("E4", 10)]
+    quarantined = con.execute(
+        "select source_row, reason from raw._quarantine order by 1"
+    ).fetchall()
+    assert [row for row, _ in quarantined] == [7, 11]
+    assert quarantined[1][1] == "key also at line 10 with different content"
+    assert (result.rows_read, result.rows_loaded, result.rows_quarantined) == (5, 3, 2)
+
+
+def test_a_file_rejected_whole_counts_its_data_lines(tmp_path: Path) -> None:
+    content = b"entity_id;entity_name\nE1;One\n\nE2;Two\nE3;Three\n"
+    con, result = load_entities(tmp_path, content)
+
+    assert (result.rows_read, result.rows_loaded, result.rows_quarantined) == (3, 0, 3)
+    [(row, reason)] = con.execute("select source_row, reason from raw._quarantine").fetchall()
+    assert row is None
+    assert "header has none of the entities columns" in reason
+    assert "delimiter ','" in reason
+    ledger = con.execute("select rows_read, rows_loaded, rows_quarantined from raw._load_ledger")
+    assert ledger.fetchall() == [(3, 0, 3)]
+
+
+def test_a_header_in_other_case_loads(tmp_path: Path) -> None:
+    content = "\n".join([ENTITY_HEADER.upper(), ENTITY.format("E1", "1")]) + "\n"
+    con, result = load_entities(tmp_path, content.encode())
+    assert (result.rows_loaded, result.rows_quarantined) == (1, 0)
+    assert con.execute("select entity_id, entity_name from raw.entities").fetchall() == [
+        ("E1", "Name 1")
+    ]
+
+
+def test_a_column_twice_in_the_header_is_a_clear_file_error(tmp_path: Path) -> None:
+    content = "\n".join([ENTITY_HEADER + ",Division", ENTITY.format("E1", "1") + ",x"]) + "\n"
+    con, result = load_entities(tmp_path, content.encode())
+    assert (result.rows_read, result.rows_loaded, result.rows_quarantined) == (1, 0, 1)
+    reason = con.execute("select reason from raw._quarantine").fetchone()[0]
+    assert reason == "file could not be read: the header has column division more than once"
+
+
+@pytest.mark.parametrize("codec", ["utf-16", "utf-16-le"])
+def test_a_utf16_file_gives_one_clear_file_level_error(tmp_path: Path, codec: str) -> None:
+    content = "\n".join([ENTITY_HEADER, ENTITY.format("E1", "1"), ENTITY.format("E2", "2")])
+    con, result = load_entities(tmp_path, content.encode(codec))
+    assert (result.rows_read, result.rows_loaded, result.rows_quarantined) == (2, 0, 2)
+    assert con.execute("select source_row, reason from raw._quarantine").fetchall() == [
+        (
+            None,
+            "file could not be read: encoding UTF-16 not supported; save as UTF-8 or set "
+            "encoding in the source config",
+        )
+    ]

@@ -35,8 +35,13 @@ _RECONCILE_SQL = """
         select _load_id as load_id, count(*) as n from raw.{table} group by all
     ),
     quarantined as (
-        select load_id, count(*) as n from raw._quarantine
-        where table_name = $table and source_row is not null group by all
+        -- A file quarantined whole has one row without a line; it stands for all its lines.
+        select
+            load_id,
+            count(*) filter (where source_row is not null) as n,
+            bool_or(source_row is null) as has_file_row
+        from raw._quarantine
+        where table_name = $table group by all
     )
     select ledger.source_file
     from ledger
@@ -45,6 +50,7 @@ _RECONCILE_SQL = """
     where ledger.rows_read <> ledger.rows_loaded + ledger.rows_quarantined
        or coalesce(loaded.n, 0) <> ledger.rows_loaded
        or coalesce(quarantined.n, 0) <> ledger.rows_quarantined
+          and not coalesce(quarantined.has_file_row and quarantined.n = 0, false)
     order by 1
 """
 

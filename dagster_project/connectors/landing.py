@@ -16,6 +16,12 @@ from pathlib import Path
 
 import duckdb
 
+from dagster_project.connectors.csv_reader import (
+    UnreadableFile,
+    count_data_lines,
+    read_landing_file,
+)
+from dagster_project.connectors.dialects import CsvDialect, SourceDialects, read_dialects
 from dagster_project.contract import RAW_TABLES, Column, TableSpec
 
 log = logging.getLogger(__name__)
@@ -47,12 +53,6 @@ def ensure_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
     for table in RAW_TABLES:
         columns = [f"{c.name} {c.sql_type}" for c in table.columns] + list(METADATA_COLUMNS)
         con.execute(f"create table if not exists raw.{table.name} ({', '.join(columns)})")
-        # A warehouse created before a column joined the contract gets it, empty.
-        for column in table.columns:
-            con.execute(
-                f"alter table raw.{table.name} add column if not exists "
-                f"{_quote(column.name)} {column.sql_type}"
-            )
     con.execute(
         """
         create table if not exists raw._load_ledger (
@@ -71,12 +71,6 @@ def ensure_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-def insert_columns(table: TableSpec) -> str:
-    """The raw table's columns in contract order, named: a column added later sits last."""
-    metadata = [column.split()[0] for column in METADATA_COLUMNS]
-    return ", ".join(_quote(name) for name in [*table.column_names, *metadata])
-
-
 def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
@@ -89,13 +83,27 @@ def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _problem_checks(column: Column) -> list[str]:
-    """SQL expressions that give a reason when the text value of a column is invalid."""
+def _problem_checks(column: Column, source_format: str | None = None) -> list[str]:
+    """SQL expressions that give a reason when the text value of a column is invalid.
+
+    With `source_format`, the column was normalised from a source's own format and its text
+    as delivered is in `_raw_<name>`; a value that did not fit that format is null.
+    """
     value = f"nullif(trim({_quote(column.name)}), '')"
+    delivered = value
+    if source_format:
+        delivered = f"nullif(trim({_quote('_raw_' + column.name)}), '')"
     label = column.name
     checks = []
     if column.required:
-        checks.append(f"case when {value} is null then '{label} is empty' end")
+        checks.append(f"case when {delivered} is null then '{label} is empty' end")
+    if source_format:
+        escaped_format = source_format.replace("'", "''")
+        checks.append(
+            f"case when {delivered} is not null and {value} is null "
+            f"then '{label} ''' || {delivered} || ''' does not match the source format "
+            f"({escaped_format})' end"
+        )
     if column.sql_type != "VARCHAR":
         checks.append(
             f"case when {value} is not null and try_cast({value} as {column.sql_type}) is null "
@@ -123,73 +131,32 @@ def _cast(column: Column) -> str:
     return f"cast({value} as {column.sql_type}) as {column.name}"
 
 
-def _read_text_file(con: duckdb.DuckDBPyConnection, path: Path) -> set[str]:
-    """Read one CSV as text into temp table `landing_text`, each record with its line number.
-
-    Records DuckDB cannot split into the header's columns land in `landing_rejected` with the
-    reader's message. Line numbers assume one line per record (no quoted line breaks).
-    """
-    for name in ("landing_text", "landing_rejected", "reject_errors_scan", "reject_scans_scan"):
-        con.execute(f"drop table if exists {name}")
-    con.execute(
-        """
-        create temp table landing_read as
-        select * from read_csv(?, all_varchar = true, header = true, delim = ',',
-                               quote = '"', escape = '"', encoding = 'utf-8',
-                               strict_mode = true, ignore_errors = true, store_rejects = true,
-                               rejects_table = 'reject_errors_scan',
-                               rejects_scan = 'reject_scans_scan')
-        """,
-        [str(path)],
-    )
-    con.execute(
-        """
-        create temp table landing_rejected as
-        select
-            line as source_row,
-            'line could not be read: ' || arg_min(error_message, column_idx) as reason,
-            to_json(any_value(csv_line)) as record
-        from reject_errors_scan
-        group by line
-        """
-    )
-    con.execute(
-        """
-        create temp table landing_text as
-        with good_lines as (
-            select range as source_row
-            from range(2, 2 + (select count(*) from landing_read)
-                          + (select count(*) from landing_rejected))
-            where range not in (select source_row from landing_rejected)
-        ),
-        numbered_lines as (
-            select source_row, row_number() over (order by source_row) as record_index
-            from good_lines
-        ),
-        numbered_records as (
-            select row_number() over (order by rowid) as record_index, * from landing_read
-        )
-        select numbered_lines.source_row, numbered_records.* exclude (record_index)
-        from numbered_records join numbered_lines using (record_index)
-        """
-    )
-    con.execute("drop table landing_read")
-    return {row[0] for row in con.execute("describe landing_text").fetchall()}
-
-
-def _stage_validated(con: duckdb.DuckDBPyConnection, table: TableSpec, missing: list[str]) -> None:
+def _stage_validated(
+    con: duckdb.DuckDBPyConnection,
+    table: TableSpec,
+    missing: list[str],
+    formats: dict[str, str] | None = None,
+) -> None:
     """Attach a reason to each invalid record, in one statement.
 
     A record repeated with the same content (a PSP re-delivering an event, perhaps with a later
     received time) is kept: raw holds every delivery and staging keeps one. The same key with
-    other content is a conflict and is quarantined.
+    other content is a conflict and is quarantined. `formats` names the columns normalised from
+    a source's own format; the record kept for the quarantine holds their text as delivered.
     """
+    formats = formats or {}
     for name in missing:
         con.execute(f"alter table landing_text add column {_quote(name)} varchar")
-    checks = [check for column in table.columns for check in _problem_checks(column)]
+    checks = [
+        check
+        for column in table.columns
+        for check in _problem_checks(column, formats.get(column.name))
+    ]
     checks += [f"'column {name} is missing from the file header'" for name in missing]
     key = ", ".join(_quote(k) for k in table.key)
-    record = ", ".join(f"{_quote(c)} := {_quote(c)}" for c in table.column_names)
+    record = ", ".join(
+        f"{_quote(c)} := {_quote('_raw_' + c if c in formats else c)}" for c in table.column_names
+    )
     content = ", ".join(
         f"{_quote(c)} := {_quote(c)}" for c in table.column_names if c not in table.delivery_columns
     )
@@ -225,7 +192,11 @@ def _stage_validated(con: duckdb.DuckDBPyConnection, table: TableSpec, missing: 
 
 
 def load_file(
-    con: duckdb.DuckDBPyConnection, table: TableSpec, path: Path, landing_dir: Path
+    con: duckdb.DuckDBPyConnection,
+    table: TableSpec,
+    path: Path,
+    landing_dir: Path,
+    dialects: SourceDialects | None = None,
 ) -> FileLoad:
     """Load one landing file in one transaction, or skip it if its content was loaded before."""
     source_file = path.relative_to(landing_dir).as_posix()
@@ -238,47 +209,53 @@ def load_file(
         return FileLoad(source_file, table.name, 0, 0, 0, skipped=True)
 
     load_id = uuid.uuid4().hex
+    dialect = (dialects or SourceDialects({})).for_file(source_file)
+    content = path.read_bytes()
     try:
-        return _load_new_file(con, table, path, source_file, content_hash, load_id)
-    except duckdb.ProgrammingError as error:
+        return _load_new_file(
+            con, table, path, content, dialect, source_file, load_id, content_hash
+        )
+    except (duckdb.ProgrammingError, UnreadableFile) as error:
         # The file's content cannot be read (encoding, not CSV, clashing header): quarantine it
         # and go on. Operational failures (out of memory, I/O) propagate and are not recorded in
         # the ledger, so the next run retries the file.
         reason = f"file could not be read: {str(error).splitlines()[0]}"
         log.warning("%s: %s quarantined: %s", table.name, source_file, reason)
+        lines = count_data_lines(con, path, content, dialect)
+        con.execute("begin transaction")
         con.execute(
             "insert into raw._quarantine values (?, ?, ?, null, ?, null, current_timestamp)",
             [load_id, source_file, table.name, reason],
         )
         con.execute(
-            "insert into raw._load_ledger values (?, ?, ?, ?, 0, 0, 0, current_timestamp)",
-            [source_file, table.name, content_hash, load_id],
+            "insert into raw._load_ledger values (?, ?, ?, ?, ?, 0, ?, current_timestamp)",
+            [source_file, table.name, content_hash, load_id, lines, lines],
         )
-        return FileLoad(source_file, table.name, 0, 0, 0)
+        con.execute("commit")
+        return FileLoad(source_file, table.name, lines, 0, lines)
 
 
 def _load_new_file(
     con: duckdb.DuckDBPyConnection,
     table: TableSpec,
     path: Path,
+    content: bytes,
+    dialect: CsvDialect,
     source_file: str,
-    content_hash: str,
     load_id: str,
+    content_hash: str,
 ) -> FileLoad:
     """Read, validate and append one file in a single transaction."""
     con.execute("begin transaction")
     try:
-        header = _read_text_file(con, path)
-        missing = [c.name for c in table.columns if c.name not in header and not c.may_be_absent]
-        for column in table.columns:
-            if column.may_be_absent and column.name not in header:
-                con.execute(f"alter table landing_text add column {_quote(column.name)} varchar")
-        _stage_validated(con, table, missing)
+        header, formats = read_landing_file(con, path, content, table, dialect)
+        missing = [c for c in table.column_names if c not in header]
+        _stage_validated(con, table, missing, formats)
 
         columns = ", ".join(_cast(c) for c in table.columns)
         con.execute(
             f"""
-            insert into raw.{table.name} ({insert_columns(table)})
+            insert into raw.{table.name}
             select {columns}, ?, source_row, ?, row_hash, current_timestamp
             from landing_checked where reason is null order by source_row
             """,
@@ -330,14 +307,28 @@ def _load_new_file(
     return FileLoad(source_file, table.name, rows_read, rows_loaded, rows_read - rows_loaded)
 
 
+def landing_paths(table: TableSpec, landing_dir: Path) -> list[Path]:
+    """The table's landing files: its CSV glob, and the same names as Parquet exports."""
+    globs = {table.landing_glob, table.landing_glob.removesuffix(".csv") + ".parquet"}
+    return sorted({path for pattern in globs for path in landing_dir.glob(pattern)})
+
+
 def load_table(
-    con: duckdb.DuckDBPyConnection, table: TableSpec, landing_dir: Path
+    con: duckdb.DuckDBPyConnection,
+    table: TableSpec,
+    landing_dir: Path,
+    dialects: SourceDialects | None = None,
 ) -> list[FileLoad]:
-    """Load every landing file of one table, in name order; log counts per file."""
+    """Load every landing file of one table, in name order; log counts per file.
+
+    `dialects` says how each landing folder writes its CSV files; by default they are read
+    from the sources file (`CM_SOURCES_FILE`, data/config/sources.yml).
+    """
     ensure_raw_tables(con)
+    dialects = dialects or read_dialects()
     loads = []
-    for path in sorted(landing_dir.glob(table.landing_glob)):
-        result = load_file(con, table, path, landing_dir)
+    for path in landing_paths(table, landing_dir):
+        result = load_file(con, table, path, landing_dir, dialects)
         loads.append(result)
         if result.skipped:
             log.info("%s: %s already loaded, skipped", table.name, result.source_file)
