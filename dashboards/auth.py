@@ -4,9 +4,11 @@ Roles: `cfo` sees every entity; `credit_manager` sees only the entities listed f
 file holds no passwords, only `scrypt` hashes (standard library, salted, memory-hard), so it
 can live beside the other configuration. `CM_USERS_FILE` points the dashboard at another file.
 
-Make a hash for a new user (the password is read without echo, the hash printed):
+Add a user (the password is read without echo; the entry is checked before it is written):
 
-    .venv/bin/python -m dashboards.auth
+    .venv/bin/python -m dashboards.users_cli add <name> --role credit_manager --entities A,B
+
+`.venv/bin/python -m dashboards.auth` only prints the hash of a password.
 """
 
 from __future__ import annotations
