@@ -189,6 +189,8 @@ DEBTOR_ACTIONS = (  # entity_id, customer_id, segment, band, channel, tone, offe
     ("DE01", "C202", "business", "medium", None, None, None, "paid_signal", ["INV-D3"]),
 )  # fmt: skip
 
+EXPECTED_VALUE = {"C001": D("8.40"), "C102": D("21.10"), "C201": D("150.00")}  # reminded
+
 LOADED_FILES = (  # source_file, table_name, rows_read, rows_loaded, rows_quarantined
     ("erp/NL01/documents.csv", "documents", 12, 11, 1),
     ("erp/BE01/documents.csv", "documents", 8, 8, 0),
@@ -308,13 +310,14 @@ create table ml.invoice_scores (
     p_paid_within_horizon double, horizon_days integer, model_id varchar, scored_at timestamp
 );
 
-create table reminders.debtor_actions (
+-- the decided run, in the layout the policy writes (reminders.* come from its ensure_tables)
+create temp table fixture_actions (
     run_id varchar, as_of_date date, entity_id varchar, customer_id varchar, segment varchar,
     score_band varchar, action varchar, channel varchar, tone varchar, language varchar,
     offer varchar, document_ids varchar[], invoice_count integer,
-    overdue_amount decimal(18, 2), currency varchar, reason_code varchar,
-    overdue_amount_base decimal(18, 2), max_days_past_due integer,
-    p_paid_within_horizon double
+    amount_due decimal(18, 2), currency varchar, reason_code varchar,
+    amount_due_base decimal(18, 2), max_days_past_due integer,
+    p_paid_within_horizon double, expected_value_base decimal(18, 2)
 );
 
 create table raw._load_ledger (
@@ -394,7 +397,16 @@ select
 from marts.entity_aging
 group by all;
 
-create table reminders.reminder_runs as
+insert into reminders.debtor_actions by name
+select
+    *,
+    'strategy' as experiment_arm,
+    case when action = 'remind' then 1 end as step_level,
+    case when offer is null then [] else [offer] end as offers,
+    [reason_code] as reason_codes,
+from fixture_actions;
+
+insert into reminders.reminder_runs by name
 select *, $as_of::timestamp + interval 6 hour as created_at
 from reminders.debtor_actions
 where action = 'remind';
@@ -451,9 +463,10 @@ def _action_rows() -> list[tuple]:
         overdue = balances.get((entity_id, customer_id), D("0.00"))
         action = "remind" if reason.startswith("remind") else "none"
         scores = [SCORES[d] for d in docs] or [None]
+        value = EXPECTED_VALUE.get(customer_id)
         rows.append(
             (RUN_ID, AS_OF, entity_id, customer_id, segment, band, action, channel, tone, "en",
-             offer, docs, len(docs), overdue, "EUR", reason, overdue, 30, scores[0])
+             offer, docs, len(docs), overdue, "EUR", reason, overdue, 30, scores[0], value)
         )  # fmt: skip
     return rows
 
@@ -528,8 +541,11 @@ def write_reminder_exports(data_dir: Path) -> Path:
 
 def build_published_warehouse(path: Path) -> Path:
     """Write the fixture warehouse to `path` (a .duckdb file) and return the path."""
+    from models_ml.policy.tables import ensure_tables
+
     with duckdb.connect(str(path)) as con:
         con.execute(_DDL)
+        ensure_tables(con)
         con.execute(
             "create temp table buckets (bucket_order integer, aging_bucket varchar, "
             "min_days_past_due integer, max_days_past_due integer)"
@@ -582,7 +598,7 @@ def build_published_warehouse(path: Path) -> Path:
             ],
         )
         con.executemany(
-            f"insert into reminders.debtor_actions values ({', '.join('?' * 19)})",
+            f"insert into fixture_actions values ({', '.join('?' * 20)})",
             _action_rows(),
         )
         loaded_at = datetime(2024, 3, 31, 5, 0)

@@ -115,6 +115,7 @@ def test_reminder_run_page_splits_reminded_and_not(published):
         "In the run": "3",
         "Held back": "3",
         "Amount due in the run": "€4,300.00",
+        "Expected cash": "€179.50",  # 8.40 + 21.10 + 150.00
     }
     reminded = table(app, 0)
     assert {(row["Entity"], row["Channel"]) for row in reminded} == {
@@ -141,27 +142,26 @@ def test_reminder_run_page_previews_the_rendered_messages(published):
     assert b"someone@example.com" not in rendered_bytes(app)  # the recipient is never read
 
 
-def test_reminder_run_page_reads_the_newer_run_layout(published, tmp_path, monkeypatch):
-    """The policy's newer layout: amount_due instead of overdue_amount, expected cash."""
-    newer = tmp_path / "published.duckdb"
-    newer.write_bytes(published.read_bytes())
-    with duckdb.connect(str(newer)) as con:
+def test_reminder_run_page_reads_the_older_run_layout(published, tmp_path, monkeypatch):
+    """A run written before the policy renamed overdue_amount to amount_due and added the
+    expected value: still shown, without expected cash."""
+    older = tmp_path / "published.duckdb"
+    older.write_bytes(published.read_bytes())
+    with duckdb.connect(str(older)) as con:
         con.execute(
-            "alter table reminders.debtor_actions rename overdue_amount to amount_due;"
-            "alter table reminders.debtor_actions rename overdue_amount_base to amount_due_base;"
-            "alter table reminders.debtor_actions add column expected_value_base decimal(18, 2);"
-            "update reminders.debtor_actions set expected_value_base = 12.50, action = "
-            "'phone_task', reason_code = 'phone_task' where action = 'remind' and channel = 'phone'"
+            "alter table reminders.debtor_actions rename amount_due to overdue_amount;"
+            "alter table reminders.debtor_actions rename amount_due_base to overdue_amount_base;"
+            "alter table reminders.debtor_actions drop column expected_value_base;"
         )
-    monkeypatch.setenv("CM_PUBLISHED_PATH", str(newer))
+    monkeypatch.setenv("CM_PUBLISHED_PATH", str(older))
 
     app = open_page(signed_in("cfo"), "reminder_run")
 
     assert metrics(app)["In the run"] == "3"
     assert metrics(app)["Amount due in the run"] == "€4,300.00"
-    assert metrics(app)["Expected cash"] == "€12.50"
+    assert "Expected cash" not in metrics(app)
     actions = {row["Customer"]: row["Action"] for row in table(app, 0)}
-    assert actions["C201"] == "phone_task"
+    assert actions["C201"] == "remind"
 
 
 def test_reminder_run_page_for_a_credit_manager(published):

@@ -13,7 +13,6 @@ import json
 import shutil
 from pathlib import Path
 
-import duckdb
 import pytest
 from dashboard_fixtures import (
     NOT_FOR_NL01,
@@ -45,10 +44,7 @@ AS_LETTER = """\
 @pytest.fixture(scope="module")
 def fixture_dir(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("segments")
-    published = build_published_warehouse(folder / "published.duckdb")
-    with duckdb.connect(str(published)) as con:
-        # A warehouse before the first run of the current policy: no reminders tables yet.
-        con.execute("drop schema reminders cascade")
+    build_published_warehouse(folder / "published.duckdb")
     users = write_users_file(folder / "users.yml")
     auditor = auth.hash_password("auditor-secret")
     users.write_text(
