@@ -106,6 +106,10 @@ def dashboard_url(tmp_path_factory, chromium_path) -> Iterator[str]:
     write_users_file(folder / "users.yml")
     write_model_registry(folder / "models")
     write_reminder_exports(folder)
+    config = folder / "config"  # a copy: the browser test saves a new version
+    config.mkdir()
+    for name in ("segments.yml", "holidays.yml"):
+        shutil.copy(REPO_ROOT / "data" / "config" / name, config / name)
     port = _free_port()
     env = {
         **os.environ,
@@ -113,6 +117,7 @@ def dashboard_url(tmp_path_factory, chromium_path) -> Iterator[str]:
         "CM_PUBLISHED_PATH": str(folder / "published.duckdb"),
         "CM_USERS_FILE": str(folder / "users.yml"),
         "CM_GROUP_CURRENCY": "EUR",
+        "CM_SEGMENTS_FILE": str(config / "segments.yml"),
     }
     command = [
         sys.executable, "-m", "streamlit", "run", str(REPO_ROOT / "dashboards" / "app.py"),
@@ -220,7 +225,32 @@ def test_cfo_signs_in_filters_downloads_and_opens_every_page(dashboard_url, brow
         _open(page, link, heading)
         assert not page.locator("[data-testid=stException]").count(), f"{name} raised"
         _screenshot(page, f"{number:02d}_{name}")
+
+    _what_if_and_save(page)
     page.close()
+
+
+def _what_if_and_save(page: Page) -> None:
+    """Segments page: a changed strategy, its what-if on today's scores, then the save."""
+    from playwright.sync_api import expect
+
+    _open(page, "Segments and strategies", "Segments and strategies")
+    editor = page.locator("[data-testid=stTextArea] textarea")
+    text = editor.input_value()
+    assert "max_contacts_per_month: 3" in text
+    editor.fill(text.replace("  email: {cost: 0.02}", "  email: {cost: 0.90}"))
+    editor.press("Control+Enter")
+    _settle(page)
+    page.get_by_role("button", name="Run what-if").click()
+    page.get_by_text("What the change would do today").wait_for(timeout=STEP_TIMEOUT_MS)
+    _settle(page)
+    assert not page.locator("[data-testid=stException]").count()
+    _screenshot(page, "10_segments_what_if")
+
+    page.get_by_role("button", name="Save as new version").click()
+    expect(page.get_by_text("Saved version 1 by cfo")).to_be_visible(timeout=STEP_TIMEOUT_MS)
+    _settle(page)
+    _screenshot(page, "11_segments_saved")
 
 
 def test_credit_manager_sees_only_their_entity_in_the_browser(dashboard_url, browser):
