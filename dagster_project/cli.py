@@ -1,4 +1,4 @@
-"""Command line for the main job: `python -m dagster_project.cli {demo,ibm,run}`.
+"""Command line for the main job: `python -m dagster_project.cli {demo,ibm,run,check-segments}`.
 
 - demo: generate the bundled demo group (deterministic; skipped when already there) and run
   the whole chain as of the demo's last day.
@@ -6,6 +6,8 @@
   its own data folder (data/ibm), so it never mixes with the demo group.
 - run:  run the chain on whatever is in the landing folder, with the settings from the
   environment (what the daily schedule does).
+- check-segments: validate a segments file (default: the configured one) without running
+  anything; one line per problem with the file and the key's path, exit code 1 if any.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import argparse
 import json
 import logging
 import os
+import sys
 import time
 from dataclasses import asdict
 from datetime import date
@@ -83,6 +86,21 @@ def prepare_ibm(csv_path: Path, ibm_data_dir: Path) -> None:
     write_ibm_landing(csv_path, get_settings().landing_dir)
 
 
+def check_segments(path: Path | None) -> int:
+    """Validate a segments file and its holidays file; return the exit code."""
+    from models_ml.policy import SegmentsConfigError, load_segments
+
+    path = path or get_settings().segments_file
+    try:
+        config = load_segments(path)
+    except SegmentsConfigError as error:
+        count = len(error.problems)
+        sys.stderr.write(f"{error}\n{path}: {count} problem{'s' if count > 1 else ''}\n")
+        return 1
+    sys.stdout.write(f"{path}: valid ({len(config.segments)} segments)\n")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m dagster_project.cli", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -95,7 +113,12 @@ def main(argv: list[str] | None = None) -> None:
     ibm.add_argument("--data-dir", type=Path, default=REPO_ROOT / "data" / "ibm")
     run = commands.add_parser("run", help="run the main job on the landing folder as it is")
     run.add_argument("--as-of", type=date.fromisoformat, help="as-of date (default: today)")
+    check = commands.add_parser("check-segments", help="validate a segments file and stop")
+    check.add_argument("path", type=Path, nargs="?", help="default: CM_SEGMENTS_FILE")
     args = parser.parse_args(argv)
+
+    if args.command == "check-segments":
+        raise SystemExit(check_segments(args.path))
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     if args.command == "demo":

@@ -14,7 +14,12 @@ from dagster import (
 from dagster_project.assets.dbt import dbt_resource, warehouse_dbt_assets
 from dagster_project.assets.ingest import raw_tables
 from dagster_project.assets.ml import invoice_scores, payment_model
-from dagster_project.assets.reminders import debtor_actions, published_warehouse, reminder_run
+from dagster_project.assets.reminders import (
+    debtor_actions,
+    published_warehouse,
+    reminder_run,
+    segments_config,
+)
 from dagster_project.checks import ledger_checks
 from dagster_project.resources import WarehouseResource
 from dagster_project.sensors import landing_files_sensor
@@ -38,6 +43,7 @@ daily_schedule = ScheduleDefinition(
 
 defs = Definitions(
     assets=[
+        segments_config,
         raw_tables,
         warehouse_dbt_assets,
         payment_model,

@@ -113,8 +113,25 @@ class Item:
 
 @dataclass(frozen=True)
 class Signal:
+    """marts.fct_payment_signals; without paid_amount a 'paid' signal pays the whole open
+    amount and any other pays nothing; without currency it is the invoice's."""
+
     document_id: str
     last_status: str
+    entity_id: str = "E1"
+    paid_amount: str | None = None
+    currency: str | None = None
+
+
+@dataclass(frozen=True)
+class Allocation:
+    """A payment booked in the ERP (staging.stg_erp__allocations), e.g. a PSP one."""
+
+    document_id: str
+    amount: str
+    booked_date: date
+    source: str = "psp"
+    currency: str = "EUR"
     entity_id: str = "E1"
 
 
@@ -170,12 +187,18 @@ class Consent:
 
 @dataclass(frozen=True)
 class PspEvent:
-    """A PSP event in staging, as the hand-over re-check reads it."""
+    """A PSP event in staging, as the hand-over re-check reads it. Without an amount it is
+    for the whole open amount of the item it names; without a transaction id, all events of
+    a reference are one transaction."""
 
     invoice_reference: str
     status: str
     event_at: datetime
     entity_id: str = "E1"
+    amount: str | None = None
+    currency: str = "EUR"
+    transaction_id: str | None = None
+    provider: str = "demo"
 
 
 def write_segments(folder: Path, text: str = TEST_SEGMENTS_YAML) -> Path:
@@ -198,6 +221,7 @@ def build_warehouse(
     arrangements: Iterable[Arrangement] | None = None,
     consents: Iterable[Consent] | None = None,
     events: Iterable[PspEvent] = (),
+    allocations: Iterable[Allocation] = (),
 ) -> None:
     """(Re)create marts.*, staging.* and ml.invoice_scores holding exactly these rows."""
     customers, items = list(customers), list(items)
@@ -227,10 +251,12 @@ def build_warehouse(
     _invoices(con, items, list(settled))
     _table(
         con,
-        "marts.fct_payment_signals",
-        "document_id varchar, last_status varchar, entity_id varchar",
+        "fixture_signals",
+        "document_id varchar, last_status varchar, entity_id varchar, "
+        "paid_amount decimal(18,2), currency varchar",
         [astuple(signal) for signal in signals],
     )
+    con.execute(SIGNALS_SQL)
     _table(
         con,
         "ml.invoice_scores",
@@ -265,9 +291,18 @@ def build_warehouse(
         )
     _table(
         con,
-        "staging.stg_psp__events",
-        "invoice_reference varchar, status varchar, event_at timestamp, entity_id varchar",
+        "fixture_events",
+        "invoice_reference varchar, status varchar, event_at timestamp, entity_id varchar, "
+        "amount decimal(18,2), currency varchar, transaction_id varchar, provider varchar",
         [astuple(event) for event in events],
+    )
+    con.execute(EVENTS_SQL)
+    _table(
+        con,
+        "staging.stg_erp__allocations",
+        "document_id varchar, amount decimal(18,2), booked_date date, source varchar, "
+        "currency varchar, entity_id varchar",
+        [astuple(allocation) for allocation in allocations],
     )
 
 
@@ -367,6 +402,31 @@ select
     is_disputed,
     open_amount < 0 as is_unapplied_credit,
 from fixture_items
+"""
+
+SIGNALS_SQL = """
+create or replace table marts.fct_payment_signals as
+select
+    signals.entity_id,
+    signals.document_id,
+    signals.last_status,
+    coalesce(
+        signals.paid_amount,
+        case when signals.last_status = 'paid' then items.open_amount else 0 end
+    )::decimal(18, 2) as paid_amount,
+    coalesce(signals.currency, items.currency) as currency,
+from fixture_signals as signals
+left join fixture_items as items
+    on signals.entity_id = items.entity_id and signals.document_id = items.item_id
+"""
+
+EVENTS_SQL = """
+create or replace table staging.stg_psp__events as
+select
+    events.* replace (coalesce(events.amount, items.open_amount)::decimal(18, 2) as amount),
+from fixture_events as events
+left join fixture_items as items
+    on events.entity_id = items.entity_id and events.invoice_reference = items.item_id
 """
 
 BALANCES_SQL = """

@@ -601,22 +601,55 @@ def test_export_writes_the_run_and_the_suppressed(con, segments, tmp_path):
     assert stored == (2, CREATED_AT)
 
 
-def test_rerun_for_the_same_date_replaces_rows_and_files(con, segments, tmp_path):
+def test_redeciding_before_the_hand_over_replaces_the_rows(con, segments):
     _reminder_warehouse(con)
     decide_actions(con, segments, AS_OF)
-    export_reminder_run(con, tmp_path, AS_OF, created_at=CREATED_AT)
 
     _reminder_warehouse(con, paid_too=True)
     decide_actions(con, segments, AS_OF)
-    run_dir = export_reminder_run(con, tmp_path, AS_OF, created_at=CREATED_AT)
 
-    counts = con.execute(
-        "select (select count(*) from reminders.debtor_actions), "
-        "(select count(*) from reminders.reminder_runs)"
-    ).fetchone()
-    assert counts == (3, 1)
-    assert [r["customer_id"] for r in _read_csv(run_dir / "reminder_run.csv")] == ["anna"]
-    assert {r["customer_id"] for r in _read_csv(run_dir / "suppressed.csv")} == {"bert", "cees"}
+    actions = actions_by_customer(con, AS_OF)
+    assert con.execute("select count(*) from reminders.debtor_actions").fetchone()[0] == 3
+    assert (actions["bert"]["action"], actions["bert"]["reason_code"]) == ("none", "paid_signal")
+
+
+def _folder_bytes(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def _reminder_tables(con) -> list[list[tuple]]:
+    return [
+        con.execute(f"select * from reminders.{table} order by all").fetchall()
+        for table in ("debtor_actions", "action_invoices", "reminder_runs", "handovers")
+    ]
+
+
+def test_a_run_handed_over_is_kept_as_it_was_sent(con, segments, tmp_path, caplog):
+    _reminder_warehouse(con)
+    decide_actions(con, segments, AS_OF)
+    run_dir = export_reminder_run(con, tmp_path, AS_OF, created_at=CREATED_AT)
+    tables, files = _reminder_tables(con), _folder_bytes(run_dir)
+
+    # bert pays after the hand-over and the day is run again: what was sent stays
+    _reminder_warehouse(con, paid_too=True)
+    caplog.set_level("INFO", logger="models_ml.policy")
+    rows = decide_actions(con, segments, AS_OF)
+    again = export_reminder_run(con, tmp_path, AS_OF, created_at=CREATED_AT + timedelta(hours=1))
+
+    assert (rows, again) == (3, run_dir)
+    assert _reminder_tables(con) == tables
+    assert _folder_bytes(run_dir) == files
+    assert [r["customer_id"] for r in _read_csv(run_dir / "reminder_run.csv")] == ["anna", "bert"]
+    handovers = con.execute(
+        "select run_id, handed_over_at, actions, suppressed from reminders.handovers"
+    )
+    assert handovers.fetchall() == [("run-2024-07-02", CREATED_AT, 2, 1)]
+    logged = [record.getMessage() for record in caplog.records]
+    assert (
+        "run-2024-07-02 was handed over at 2024-07-02 05:00:00; kept as it was (3 debtors), "
+        "nothing decided again" in logged
+    )
+    assert any("was handed over at" in line and "nothing written again" in line for line in logged)
     assert sorted(path.name for path in (tmp_path / "reminder_runs").iterdir()) == [
         run_id_for(AS_OF)
     ]
@@ -684,7 +717,7 @@ CUTOFF_AT = datetime(2024, 7, 3, 6, 0, 0)
 @pytest.fixture(scope="module")
 def property_warehouse(tmp_path_factory):
     """One connection and policy file for all examples; each example rebuilds the marts and
-    re-decides the same run id, which also exercises the replace-on-rerun path."""
+    decides and hands over the same run id anew."""
     folder = tmp_path_factory.mktemp("property")
     connection = duckdb.connect()
     connection.execute("set threads = 1")  # tiny tables: thread start-up costs more than it saves
@@ -729,6 +762,7 @@ def test_a_run_never_holds_paid_disputed_or_not_overdue_invoices(
     ]
 
     build_warehouse(con, AS_OF, customers, items, signals, scores, events=events)
+    con.execute("drop schema if exists reminders cascade")  # each example is a first run
     decide_actions(con, segments, AS_OF)
     run_dir = export_reminder_run(con, folder, AS_OF, cutoff_at=CUTOFF_AT)
 

@@ -73,6 +73,8 @@ def _table_metadata(loads: list[FileLoad]) -> dict[str, int]:
             group_name="ingest",
             description=f"raw.{table.name}: appended from new landing files; invalid rows go "
             "to raw._quarantine with file, line and reason.",
+            # A broken segments file fails the run before loading (assets/reminders.py).
+            deps=[AssetKey("segments_config")],
         )
         for table in RAW_TABLES
     ],

@@ -1,11 +1,15 @@
-"""Decision and reminder-run assets, and the publication of the warehouse for readers."""
+"""Decision and reminder-run assets, and the publication of the warehouse for readers.
 
-from dagster import AssetExecutionContext, AssetKey, MaterializeResult, asset
+`segments_config` checks the credit managers' segments file first: ingest depends on it, so a
+broken file fails the run before anything is loaded or built, not after the dbt build.
+"""
+
+from dagster import AssetExecutionContext, AssetKey, Failure, MaterializeResult, asset
 
 from dagster_project.assets.ml import invoice_scores
 from dagster_project.publish import publish_warehouse
 from dagster_project.resources import WarehouseResource
-from models_ml.policy import decide_actions, export_reminder_run
+from models_ml.policy import SegmentsConfigError, decide_actions, export_reminder_run, load_segments
 
 # What the decision reads: open items and balances, customers and entities (for the team's
 # country and holidays), payment signals, the contact history (quiet period, steps sent,
@@ -29,7 +33,36 @@ HANDOVER_STAGING = [
 ]
 
 
-@asset(group_name="reminders", deps=[invoice_scores, *DECISION_MARTS], pool="warehouse")
+@asset(group_name="reminders")
+def segments_config(
+    context: AssetExecutionContext, warehouse: WarehouseResource
+) -> MaterializeResult:
+    """The segments file, validated (with its holidays file) before the run loads anything."""
+    path = warehouse.settings().segments_file
+    try:
+        config = load_segments(path)
+    except SegmentsConfigError as error:
+        context.log.error(f"{path}: {len(error.problems)} problems; the run stops before ingest")
+        raise Failure(
+            description=str(error),
+            metadata={"file": str(path), "problems": len(error.problems)},
+            allow_retries=False,
+        ) from error
+    context.log.info(f"{path}: valid, {len(config.segments)} segments")
+    return MaterializeResult(
+        metadata={
+            "file": str(path),
+            "segments": len(config.segments),
+            "score_bands": len(config.score_bands),
+        }
+    )
+
+
+@asset(
+    group_name="reminders",
+    deps=[segments_config, invoice_scores, *DECISION_MARTS],
+    pool="warehouse",
+)
 def debtor_actions(
     context: AssetExecutionContext, warehouse: WarehouseResource
 ) -> MaterializeResult:

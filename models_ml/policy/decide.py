@@ -2,7 +2,8 @@
 
 One row per (entity_id, customer_id) goes to reminders.debtor_actions under the run id of the
 as-of date, and the invoices each row lists to reminders.action_invoices; deciding the same
-date again replaces them in one transaction. The work is set-based SQL in four steps
+date again replaces them in one transaction, unless the run was handed over already: then it
+stays as it was sent and nothing is written. The work is set-based SQL in four steps
 (`queries.py`, `queries_choice.py`): debtors and contact rules, candidate contacts with their
 expected value, the choice within each channel's daily capacity, and the result. Python only
 loads the policy, loops over the few capacity-limited channels and counts the outcome.
@@ -35,6 +36,7 @@ from models_ml.policy.tables import (
     SCHEMA,
     column_names,
     ensure_tables,
+    handed_over_at,
     run_id_for,
 )
 from models_ml.policy.uplift import Uplift, estimate_uplift
@@ -66,10 +68,13 @@ def decide_with_config(
     """
     if not config.segments or not config.segments[-1].is_default:
         raise ValueError("the last segment must be a default without match rules")
-    _check_marts_as_of(con, as_of)
     run_id = run_id_for(as_of)
-
     ensure_tables(con)
+    sent_at = handed_over_at(con, run_id)
+    if sent_at is not None:
+        return _keep_handed_over(con, run_id, sent_at)
+    _check_marts_as_of(con, as_of)
+
     uplift = uplift or estimate_uplift(con, as_of)
     load_rules(con, config, as_of, uplift)
     load_optional_inputs(con)
@@ -175,7 +180,8 @@ def _store(
         con.execute(
             f"insert into {SCHEMA}.action_invoices ({column_names(ACTION_INVOICE_COLUMNS)}) "
             "select ?, ?, entity_id, customer_id, document_id, document_number, due_date, "
-            "currency, open_amount, open_amount_base, days_past_due from policy_listed",
+            "currency, open_amount, open_amount_base, days_past_due, psp_paid_amount, "
+            "amount_due, amount_due_base from policy_listed",
             [run_id, as_of],
         )
         for kind, value, effect in uplift.rows():
@@ -202,6 +208,20 @@ def _check_marts_as_of(con: duckdb.DuckDBPyConnection, as_of: date) -> None:
         raise ValueError(f"marts.fct_open_items is built as of {shown}, not {as_of}")
 
 
+def _keep_handed_over(con: duckdb.DuckDBPyConnection, run_id: str, sent_at: object) -> int:
+    """A run handed over is what was sent: it is not decided again. Return its rows."""
+    rows = con.execute(
+        f"select count(*) from {SCHEMA}.debtor_actions where run_id = ?", [run_id]
+    ).fetchone()[0]
+    log.info(
+        "%s was handed over at %s; kept as it was (%d debtors), nothing decided again",
+        run_id,
+        sent_at,
+        rows,
+    )
+    return int(rows)
+
+
 def _log_outcome(con: duckdb.DuckDBPyConnection, run_id: str) -> int:
     """Log how many debtors got each reason code; return the number of rows."""
     counts = dict(
@@ -219,4 +239,14 @@ def _log_outcome(con: duckdb.DuckDBPyConnection, run_id: str) -> int:
         SCHEMA,
         ", ".join(f"{reason} {count}" for reason, count in counts.items()) or "none open",
     )
+    paid = con.execute(
+        "select payment_state, count(*) from policy_invoices "
+        "where payment_state is not null group by payment_state order by payment_state"
+    ).fetchall()
+    if paid:
+        log.info(
+            "%s: open invoices with a PSP payment not booked yet: %s",
+            run_id,
+            ", ".join(f"{state} {count}" for state, count in paid),
+        )
     return total

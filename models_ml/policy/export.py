@@ -10,7 +10,10 @@ gets:
   address, for the sending system only;
 - qr/*.png: the EPC QR codes;
 - suppressed.csv: who was held back and why.
-A re-run of the same date replaces the table rows and the folder as a whole.
+The folder is written aside and renamed into place, then the run is recorded in
+reminders.handovers. From then on it is what the sending system got: exporting (or deciding)
+the same date again writes nothing and says so in the log. Before that, a failed or repeated
+export replaces the table rows and the folder as a whole.
 """
 
 from __future__ import annotations
@@ -67,12 +70,19 @@ def export_reminder_run(
     signals are re-checked up to the moment of hand-over).
     """
     run_id = run_id_for(as_of)
-    stamp = created_at or datetime.now(UTC).replace(tzinfo=None)
+    run_dir = Path(exports_dir) / "reminder_runs" / run_id
     ensure_tables(con)
+    sent = con.execute(
+        f"select handed_over_at, export_dir from {SCHEMA}.handovers where run_id = ?", [run_id]
+    ).fetchone()
+    if sent is not None:
+        log.info("%s was handed over at %s to %s; nothing written again", run_id, *sent)
+        return Path(sent[1])
+
+    stamp = created_at or datetime.now(UTC).replace(tzinfo=None)
     recheck_payment_signals(con, run_id, cutoff_at or stamp)
     handed_over = _store_run(con, run_id, stamp, cutoff_at or stamp)
 
-    run_dir = Path(exports_dir) / "reminder_runs" / run_id
     partial = run_dir.with_name(f".{run_id}.partial")
     shutil.rmtree(partial, ignore_errors=True)
     partial.mkdir(parents=True)
@@ -83,16 +93,23 @@ def export_reminder_run(
         shutil.rmtree(run_dir)
     partial.rename(run_dir)
 
-    suppressed = con.execute(
-        f"select count(*) from {SCHEMA}.debtor_actions where run_id = ? and action = 'none'",
+    held = con.execute(
+        f"select reason_code, count(*) from {SCHEMA}.debtor_actions "
+        "where run_id = ? and action = 'none' group by reason_code order by reason_code",
         [run_id],
-    ).fetchone()[0]
+    ).fetchall()
+    suppressed = sum(count for _, count in held)
+    con.execute(
+        f"insert into {SCHEMA}.handovers values (?, ?, ?, ?, ?, ?, ?)",
+        [run_id, as_of, stamp, cutoff_at or stamp, handed_over, suppressed, str(run_dir)],
+    )
     log.info(
-        "%s: handed over %d actions (%d messages) and %d suppressed debtors to %s",
+        "%s: handed over %d actions (%d messages) and %d suppressed debtors (%s) to %s",
         run_id,
         handed_over,
         len(outbound),
         suppressed,
+        ", ".join(f"{reason} {count}" for reason, count in held) or "none",
         run_dir,
     )
     return run_dir

@@ -2,9 +2,12 @@
 
 Payment signals keep arriving after the marts were built. At hand-over the run's invoices are
 matched again against every PSP event up to the cut-off (staging.stg_psp__events is a view on
-raw, so it holds what the ingest loaded since): an invoice whose last paid event is not undone
-by a later refund, charge-back or reversal leaves the run. A debtor left with no invoice is
-suppressed with `paid_at_handover`; one left with fewer keeps its row with new totals.
+raw, so it holds what the ingest loaded since). Per provider transaction, the last paid event
+counts unless a later refund, charge-back or reversal undoes it; what those transactions paid
+in the invoice's currency, beyond what the decision already knew (`psp_paid_amount`), comes
+off the amount the run asks for. An invoice paid in full, or paid in another currency (which
+cannot be compared), leaves the run; a part payment lowers its amount. A debtor left with no
+invoice is suppressed with `paid_at_handover`; one left with less keeps its row with new totals.
 """
 
 from __future__ import annotations
@@ -23,8 +26,15 @@ create or replace temp table handover_paid as
 with
 
 listed as (
-    select action_invoices.entity_id, action_invoices.document_id,
-        invoices.payment_reference, invoices.document_number,
+    select
+        action_invoices.entity_id,
+        action_invoices.customer_id,
+        action_invoices.document_id,
+        upper(action_invoices.currency) as invoice_currency,
+        coalesce(action_invoices.amount_due, action_invoices.open_amount) as amount_due,
+        coalesce(action_invoices.psp_paid_amount, 0) as psp_paid_amount,
+        invoices.payment_reference,
+        invoices.document_number,
     from reminders.action_invoices
     inner join reminders.debtor_actions as actions
         on action_invoices.run_id = actions.run_id
@@ -37,13 +47,23 @@ listed as (
 ),
 
 events as (
-    select entity_id, invoice_reference, status, event_at,
+    select
+        entity_id,
+        invoice_reference,
+        -- events without a transaction id are taken as one transaction per reference
+        coalesce(provider, '') as provider,
+        coalesce(transaction_id, invoice_reference) as transaction_key,
+        status,
+        event_at,
+        amount,
+        upper(currency) as currency,
     from staging.stg_psp__events
     where event_at <= $cutoff_at
 ),
 
 matched as (
-    select listed.entity_id, listed.document_id, events.status, events.event_at,
+    select listed.entity_id, listed.document_id, listed.invoice_currency, events.*
+        exclude (entity_id, invoice_reference),
     from listed
     inner join events
         on listed.entity_id = events.entity_id
@@ -52,19 +72,67 @@ matched as (
             or events.invoice_reference = listed.document_id)
 ),
 
-states as (
+transactions as (
     select
         entity_id,
         document_id,
+        invoice_currency,
+        provider,
+        transaction_key,
         max(event_at) filter (where status = 'paid') as paid_at,
         max(event_at) filter (where status in ('refunded', 'charged_back', 'reversed'))
             as undone_at,
+        arg_max(amount, event_at) filter (where status = 'paid') as paid_amount,
+        arg_max(currency, event_at) filter (where status = 'paid') as paid_currency,
     from matched
+    group by entity_id, document_id, invoice_currency, provider, transaction_key
+),
+
+paid_totals as (
+    select
+        entity_id,
+        document_id,
+        coalesce(sum(paid_amount) filter (where paid_currency = invoice_currency), 0)
+            as paid_amount,
+        coalesce(bool_or(paid_currency <> invoice_currency), false) as is_paid_other_currency,
+    from transactions
+    where paid_at is not null and coalesce(undone_at < paid_at, true)
     group by entity_id, document_id
+),
+
+final as (
+    select
+        listed.entity_id,
+        listed.customer_id,
+        listed.document_id,
+        greatest(paid_totals.paid_amount - listed.psp_paid_amount, 0) as paid_since_amount,
+        paid_totals.is_paid_other_currency,
+        greatest(listed.amount_due - paid_since_amount, 0) as amount_left,
+        paid_totals.is_paid_other_currency or amount_left = 0 as leaves_run,
+    from listed
+    inner join paid_totals
+        on listed.entity_id = paid_totals.entity_id
+        and listed.document_id = paid_totals.document_id
 )
 
-select entity_id, document_id from states
-where paid_at is not null and coalesce(undone_at < paid_at, true)
+select * from final where paid_since_amount > 0 or is_paid_other_currency
+"""
+
+# A part payment lowers the invoice's amount (and its base amount at the invoice's own rate).
+REDUCE_SQL = """
+update reminders.action_invoices as invoices
+set
+    amount_due = paid.amount_left,
+    amount_due_base = (
+        coalesce(invoices.amount_due_base, invoices.open_amount_base)
+        * paid.amount_left
+        / coalesce(invoices.amount_due, invoices.open_amount)
+    )::decimal(18, 2),
+from handover_paid as paid
+where invoices.run_id = $run_id
+    and invoices.entity_id = paid.entity_id
+    and invoices.document_id = paid.document_id
+    and not paid.leaves_run
 """
 
 RETOTAL_SQL = """
@@ -83,16 +151,26 @@ set
     reason_code = case
         when totals.invoice_count is null then 'paid_at_handover' else actions.reason_code
     end,
-    reason_codes = list_append(actions.reason_codes, 'invoices_paid_at_handover'),
+    reason_codes = list_concat(
+        actions.reason_codes,
+        list_filter(
+            [
+                case when totals.any_left then 'invoices_paid_at_handover' end,
+                case when totals.any_reduced then 'partial_payment_at_handover' end
+            ],
+            lambda code: code is not null
+        )
+    ),
 from (
-    select touched.entity_id, touched.customer_id, totals.* exclude (entity_id, customer_id),
+    select touched.*, totals.* exclude (entity_id, customer_id),
     from (
-        select distinct action_invoices.entity_id, action_invoices.customer_id,
-        from reminders.action_invoices
-        inner join handover_paid
-            on action_invoices.entity_id = handover_paid.entity_id
-            and action_invoices.document_id = handover_paid.document_id
-        where action_invoices.run_id = $run_id
+        select
+            entity_id,
+            customer_id,
+            bool_or(leaves_run) as any_left,
+            bool_or(not leaves_run) as any_reduced,
+        from handover_paid
+        group by entity_id, customer_id
     ) as touched
     left join (
         select
@@ -102,13 +180,13 @@ from (
             count(*) as invoice_count,
             count(distinct currency) as currency_count,
             min(currency) as currency,
-            sum(open_amount) as amount_due,
-            sum(open_amount_base) as amount_due_base,
+            sum(coalesce(amount_due, open_amount)) as amount_due,
+            sum(coalesce(amount_due_base, open_amount_base)) as amount_due_base,
             max(days_past_due) as max_days_past_due,
         from reminders.action_invoices
-        anti join handover_paid
-            on action_invoices.entity_id = handover_paid.entity_id
-            and action_invoices.document_id = handover_paid.document_id
+        anti join (select * from handover_paid where leaves_run) as gone
+            on action_invoices.entity_id = gone.entity_id
+            and action_invoices.document_id = gone.document_id
         where run_id = $run_id
         group by entity_id, customer_id
     ) as totals
@@ -124,7 +202,7 @@ where actions.run_id = $run_id
 def recheck_payment_signals(
     con: duckdb.DuckDBPyConnection, run_id: str, cutoff_at: datetime
 ) -> int:
-    """Drop the run's invoices paid by the cut-off; return how many invoices left the run."""
+    """Take out or lower the run's invoices paid by the cut-off; return how many left it."""
     has_events = con.execute(
         "select count(*) from information_schema.tables "
         "where table_schema = 'staging' and table_name = 'stg_psp__events'"
@@ -134,14 +212,24 @@ def recheck_payment_signals(
         return 0
 
     con.execute(PAID_SINCE_SQL, {"run_id": run_id, "cutoff_at": cutoff_at})
-    paid = con.execute("select count(*) from handover_paid").fetchone()[0]
-    if paid:
+    left, reduced = con.execute(
+        "select count(*) filter (where leaves_run), count(*) filter (where not leaves_run) "
+        "from handover_paid"
+    ).fetchone()
+    if left or reduced:
+        con.execute(REDUCE_SQL, {"run_id": run_id})
         con.execute(RETOTAL_SQL, {"run_id": run_id})
         con.execute(
             f"delete from {SCHEMA}.action_invoices as invoices using handover_paid "
             "where invoices.run_id = ? and invoices.entity_id = handover_paid.entity_id "
-            "and invoices.document_id = handover_paid.document_id",
+            "and invoices.document_id = handover_paid.document_id and handover_paid.leaves_run",
             [run_id],
         )
-    log.info("%s: %d invoices paid by the cut-off %s left the run", run_id, paid, cutoff_at)
-    return int(paid)
+    log.info(
+        "%s: by the cut-off %s, %d invoices were paid and left the run, %d were paid in part",
+        run_id,
+        cutoff_at,
+        left,
+        reduced,
+    )
+    return int(left)

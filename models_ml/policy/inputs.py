@@ -6,9 +6,12 @@
 - Consents per channel: a channel in OPT_IN_CHANNELS (WhatsApp) needs a recorded consent; any
   channel with a recorded refusal is not used. Read from `marts.fct_contact_consents`
   (entity_id, customer_id, channel, has_consent).
+- PSP payments the ERP has booked (allocations with source 'psp'), so that a PSP payment is
+  not deducted twice from an open amount that already reflects it. Read from
+  `staging.stg_erp__allocations`; no mart carries allocations by source.
 
-When a table is missing the rule has nothing to go on: no arrangement is in force and no
-consent is recorded, and the run's log says so.
+When a table is missing the rule has nothing to go on: no arrangement is in force, no
+consent is recorded, no PSP payment counts as booked; the run's log says so.
 """
 
 from __future__ import annotations
@@ -19,17 +22,27 @@ import duckdb
 
 log = logging.getLogger(__name__)
 
+# temp table -> (source table, temp columns, select list, filter on the source)
 OPTIONAL_INPUTS = {
     "policy_arrangements": (
-        "fct_arrangements",
+        "marts.fct_arrangements",
         "entity_id varchar, customer_id varchar, arrangement_type varchar, valid_from date, "
         "valid_to date",
         "entity_id, customer_id, arrangement_type, valid_from, valid_to",
+        "true",
     ),
     "policy_consents": (
-        "fct_contact_consents",
+        "marts.fct_contact_consents",
         "entity_id varchar, customer_id varchar, channel varchar, has_consent boolean",
         "entity_id, customer_id, channel, has_consent",
+        "true",
+    ),
+    "policy_psp_allocations": (
+        "staging.stg_erp__allocations",
+        "entity_id varchar, document_id varchar, currency varchar, amount decimal(18,2), "
+        "booked_date date",
+        "entity_id, document_id, currency, amount, booked_date",
+        "source = 'psp' and document_id is not null",
     ),
 }
 ARRANGEMENT_TYPES = ("payment_plan", "promise_to_pay")
@@ -37,19 +50,20 @@ OPT_IN_CHANNELS = ("whatsapp",)
 
 
 def load_optional_inputs(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the temp tables policy_arrangements and policy_consents, empty when the mart
-    is not there."""
-    for temp, (mart, definition, columns) in OPTIONAL_INPUTS.items():
+    """Create the temp tables policy_arrangements, policy_consents and policy_psp_allocations,
+    empty when their source is not there."""
+    for temp, (source, definition, columns, where) in OPTIONAL_INPUTS.items():
         con.execute(f"create or replace temp table {temp} ({definition})")
+        schema, table = source.split(".")
         exists = con.execute(
             "select count(*) from information_schema.tables "
-            "where table_schema = 'marts' and table_name = ?",
-            [mart],
+            "where table_schema = ? and table_name = ?",
+            [schema, table],
         ).fetchone()[0]
         if not exists:
-            log.info("marts.%s is not in the warehouse; its contact rule has no input", mart)
+            log.info("%s is not in the warehouse; the policy reads it as empty", source)
             continue
-        con.execute(f"insert into {temp} select {columns} from marts.{mart}")
+        con.execute(f"insert into {temp} select {columns} from {source} where {where}")
 
     unknown = con.execute(
         "select count(*) from policy_arrangements where arrangement_type not in ?",

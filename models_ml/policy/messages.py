@@ -40,7 +40,7 @@ select
         number := coalesce(invoices.document_number, invoices.document_id),
         reference := fct.payment_reference,
         due_date := invoices.due_date,
-        amount := invoices.open_amount,
+        amount := coalesce(invoices.amount_due, invoices.open_amount),
         currency := invoices.currency,
         days_past_due := invoices.days_past_due
     ) order by invoices.due_date, invoices.document_id) as invoices,

@@ -1,5 +1,9 @@
 """Step 1 of the decision: every debtor with open items, its situation and its next step.
 
+policy_invoices holds every open invoice with what a PSP says was paid on it: `amount_due` is
+the open amount less the PSP payments the ERP has not booked yet (same currency only), and
+`payment_state` says whether that is a part payment, a full one or one in another currency.
+
 One row per (entity_id, customer_id) into the temp table policy_debtors: the undisputed,
 unpaid invoices a reminder would list (overdue ones, else those coming due), the weighted
 score and band, the segment, the contact history, arrangements in force, the hold-out arm,
@@ -8,7 +12,7 @@ first contact rule that stops a reminder (null when a step is due).
 
 Parameters: $as_of, $unscored_band, $quiet_days, $max_per_month, $seed, $max_pre_due_days,
 offer rule thresholds ($qr_currencies ...). Policy tables come from `rules.load_rules`, and
-policy_arrangements from `decide._optional_inputs`.
+policy_arrangements and policy_psp_allocations from `inputs.load_optional_inputs`.
 """
 
 INVOICES_SQL = """
@@ -21,7 +25,16 @@ open_items as (
 ),
 
 payment_signals as (
-    select entity_id, document_id, last_status from marts.fct_payment_signals
+    select entity_id, document_id, paid_amount, upper(currency) as paid_currency,
+    from marts.fct_payment_signals
+),
+
+-- PSP payments the ERP has already booked are in the open amount; only the rest is deducted.
+psp_booked as (
+    select entity_id, document_id, upper(currency) as currency, sum(amount) as booked_amount,
+    from policy_psp_allocations
+    where booked_date <= $as_of
+    group by entity_id, document_id, upper(currency)
 ),
 
 latest_scores as (
@@ -51,12 +64,26 @@ invoices as (
         latest_scores.p_paid_within_horizon,
         latest_scores.horizon_days,
         coalesce(open_items.is_disputed, false) as is_disputed,
-        coalesce(payment_signals.last_status = 'paid', false) as has_paid_signal,
         open_items.days_past_due >= 1 as is_overdue,
+        coalesce(payment_signals.paid_amount, 0) as psp_paid_amount,
+        coalesce(payment_signals.paid_amount, 0) > 0
+            and payment_signals.paid_currency <> upper(open_items.currency)
+            as is_paid_other_currency,
+        case
+            when payment_signals.paid_currency = upper(open_items.currency)
+                then greatest(
+                    payment_signals.paid_amount - coalesce(psp_booked.booked_amount, 0), 0
+                )
+            else 0
+        end as psp_unbooked_amount,
     from open_items
     left join payment_signals
         on open_items.entity_id = payment_signals.entity_id
         and open_items.item_id = payment_signals.document_id
+    left join psp_booked
+        on open_items.entity_id = psp_booked.entity_id
+        and open_items.item_id = psp_booked.document_id
+        and upper(open_items.currency) = psp_booked.currency
     left join latest_scores
         on open_items.entity_id = latest_scores.entity_id
         and open_items.item_id = latest_scores.document_id
@@ -65,9 +92,30 @@ invoices as (
         and open_items.open_amount > 0
 ),
 
-final as (
-    select *, not is_disputed and not has_paid_signal as is_clean,
+-- Only a payment of the whole open amount, in the invoice's currency, keeps an invoice out of
+-- a reminder; a part payment lowers the amount asked for. A payment in another currency
+-- cannot be compared: the invoice is left out for a person to look at.
+paid as (
+    select
+        *,
+        case
+            when is_paid_other_currency then 'paid_other_currency'
+            when psp_unbooked_amount >= open_amount then 'paid_in_full'
+            when psp_unbooked_amount > 0 then 'paid_in_part'
+        end as payment_state,
+        greatest(open_amount - psp_unbooked_amount, 0) as amount_due,
     from invoices
+),
+
+final as (
+    select
+        *,
+        case
+            when amount_due = open_amount then open_amount_base
+            else (open_amount_base * amount_due / open_amount)::decimal(18, 2)
+        end as amount_due_base,
+        not is_disputed and coalesce(payment_state = 'paid_in_part', true) as is_clean,
+    from paid
 )
 
 select * from final
@@ -129,14 +177,17 @@ invoice_stats as (
         count(*) filter (where is_overdue) as overdue_count,
         count(*) filter (where is_overdue and not is_disputed) as undisputed_count,
         count(*) filter (where is_overdue and is_clean) as invoice_count,
+        count(*) filter (
+            where is_overdue and not is_disputed and payment_state = 'paid_other_currency'
+        ) as paid_other_currency_count,
         max(days_past_due) filter (where is_overdue and is_clean) as max_days_past_due,
         count(*) filter (where not is_overdue and is_clean and days_past_due >= -$max_pre_due_days)
             as upcoming_count,
         max(days_past_due) filter (where not is_overdue and is_clean) as upcoming_days_past_due,
-        sum(p_paid_within_horizon * open_amount_base::double)
+        sum(p_paid_within_horizon * amount_due_base::double)
             filter (where is_clean and p_paid_within_horizon is not null)
         / nullif(
-            sum(open_amount_base::double)
+            sum(amount_due_base::double)
                 filter (where is_clean and p_paid_within_horizon is not null),
             0
         ) as p_paid_within_horizon,
@@ -156,6 +207,7 @@ debtor_invoices as (
         coalesce(stats.overdue_count, 0) as overdue_count,
         coalesce(stats.undisputed_count, 0) as undisputed_count,
         coalesce(stats.invoice_count, 0) as invoice_count,
+        coalesce(stats.paid_other_currency_count, 0) as paid_other_currency_count,
         stats.max_days_past_due,
         coalesce(stats.upcoming_count, 0) as upcoming_count,
         stats.upcoming_days_past_due,
@@ -210,6 +262,7 @@ band_candidates as (
 profiles as (
     select
         debtor_invoices.*,
+        customers.customer_id is not null as is_known_customer,
         lower(customers.customer_type) as customer_type,
         lower(customers.division) as division,
         lower(customers.segment) as customer_segment,
@@ -369,9 +422,13 @@ final as (
     select
         *,
         case
+            -- no master data: nobody to address a message to, whatever the balance
+            when not is_known_customer then 'unknown_customer'
             when open_balance_base <= 0 then 'net_credit'
             when arrangement_type is not null then arrangement_type
             when overdue_count > 0 and undisputed_count = 0 then 'all_disputed'
+            when undisputed_count > 0 and invoice_count = 0 and paid_other_currency_count > 0
+                then 'paid_signal_other_currency'
             when undisputed_count > 0 and invoice_count = 0 then 'paid_signal'
             when invoice_count = 0 and step_level is null then 'not_overdue'
             when step_level is null and max_days_past_due < first_step_days
@@ -380,6 +437,8 @@ final as (
             when step_level is null and experiment_arm = 'holdout_no_reminder'
                 then 'holdout_no_reminder'
             when step_level is null then 'awaiting_next_step'
+            -- a step is due but the customer record has no e-mail, phone or address
+            when not (has_email or has_phone or has_address) then 'no_contact_data'
             when escalation = 'collection_handover' then null
             when last_contact_date > $as_of - $quiet_days then 'quiet_period'
             when contacts_30_days >= $max_per_month then 'monthly_limit'
@@ -402,6 +461,10 @@ select
     invoices.open_amount,
     invoices.open_amount_base,
     invoices.days_past_due,
+    invoices.psp_paid_amount,
+    invoices.amount_due,
+    invoices.amount_due_base,
+    invoices.payment_state,
 from policy_debtors as debtors
 inner join policy_invoices as invoices
     on debtors.entity_id = invoices.entity_id

@@ -25,7 +25,7 @@ totals as (
         customer_id,
         count(distinct currency) as currency_count,
         min(currency) as currency,
-        sum(open_amount_base) as amount_due_base,
+        sum(amount_due_base) as amount_due_base,
     from policy_listed
     group by entity_id, customer_id
 ),
@@ -303,10 +303,24 @@ totals as (
         count(*) as invoice_count,
         count(distinct currency) as currency_count,
         min(currency) as any_currency,
-        sum(open_amount) as amount_due,
-        sum(open_amount_base) as amount_due_base,
+        sum(amount_due) as amount_due,
+        sum(amount_due_base) as amount_due_base,
         max(days_past_due) as max_days_past_due,
+        bool_or(payment_state = 'paid_in_part') as has_part_payment,
     from policy_listed
+    group by entity_id, customer_id
+),
+
+-- invoices a PSP payment keeps out of the message while others of the debtor stay in it
+left_out as (
+    select
+        entity_id,
+        customer_id,
+        bool_or(payment_state = 'paid_in_full') as has_paid_in_full,
+        bool_or(payment_state = 'paid_other_currency') as has_paid_other_currency,
+    from policy_invoices
+    where is_overdue and not is_disputed
+        and payment_state in ('paid_in_full', 'paid_other_currency')
     group by entity_id, customer_id
 ),
 
@@ -423,13 +437,20 @@ final as (
                 case when decided.moved_from is not null
                     then 'capacity_moved:' || array_to_string(decided.moved_from, ',') end,
                 case when decided.candidates > 1 then 'best_expected_value' end,
-                case when decided.channel is not null then 'uplift:' || $uplift_source end
+                case when decided.channel is not null then 'uplift:' || $uplift_source end,
+                case when totals.has_part_payment then 'partial_payment_deducted' end,
+                case when left_out.has_paid_in_full and totals.invoice_count > 0
+                    then 'paid_invoices_left_out' end,
+                case when left_out.has_paid_other_currency and totals.invoice_count > 0
+                    then 'paid_other_currency_left_out' end
             ],
             lambda code: code is not null
         ) as reason_codes,
     from decided
     left join totals
         on decided.entity_id = totals.entity_id and decided.customer_id = totals.customer_id
+    left join left_out
+        on decided.entity_id = left_out.entity_id and decided.customer_id = left_out.customer_id
     left join policy_languages as languages
         on decided.country_code = languages.country_code
 )

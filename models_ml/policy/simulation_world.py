@@ -97,7 +97,8 @@ def _static_marts(con: duckdb.DuckDBPyConnection, first_issue: date) -> None:
     con.execute("create table marts.dim_entities as select * from wh.marts.dim_entities")
     con.execute(
         "create table marts.fct_payment_signals "
-        "(entity_id varchar, document_id varchar, last_status varchar)"
+        "(entity_id varchar, document_id varchar, last_status varchar, "
+        "paid_amount decimal(18,2), currency varchar)"
     )
     con.execute(
         "create table marts.fct_contacts (entity_id varchar, customer_id varchar, "

@@ -1,12 +1,13 @@
 """The `reminders` schema: the tables the policy writes, and the run id that keys them.
 
-The run id is a function of the as-of date only, so deciding or exporting the same date again
-replaces that run's rows instead of adding a second copy.
+The run id is a function of the as-of date only, so deciding the same date again replaces that
+run's rows instead of adding a second copy, until the run is handed over: from then on it is
+kept as it was sent.
 """
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 import duckdb
 
@@ -59,6 +60,11 @@ ACTION_INVOICE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("open_amount", "DECIMAL(18,2)"),
     ("open_amount_base", "DECIMAL(18,2)"),
     ("days_past_due", "INTEGER"),
+    # what PSPs reported paid at the decision (same currency), and what the run asks for: the
+    # open amount less the PSP payments the ERP had not booked yet
+    ("psp_paid_amount", "DECIMAL(18,2)"),
+    ("amount_due", "DECIMAL(18,2)"),
+    ("amount_due_base", "DECIMAL(18,2)"),
 )
 # reminders.uplift_estimates: the effects each run used, and where they came from.
 UPLIFT_COLUMNS: tuple[tuple[str, str], ...] = (
@@ -79,12 +85,26 @@ RUN_COLUMNS = (
     ("cutoff_at", "TIMESTAMP"),
     ("created_at", "TIMESTAMP NOT NULL"),
 )
+# reminders.handovers: one row per run handed to the sending system. From then on the run is
+# what was sent: deciding or exporting its date again writes nothing (see export.py).
+HANDOVER_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("run_id", "VARCHAR NOT NULL"),
+    ("as_of_date", "DATE NOT NULL"),
+    ("handed_over_at", "TIMESTAMP NOT NULL"),
+    ("cutoff_at", "TIMESTAMP NOT NULL"),
+    ("actions", "INTEGER NOT NULL"),
+    ("suppressed", "INTEGER NOT NULL"),
+    ("export_dir", "VARCHAR NOT NULL"),
+)
 TABLES = {
     "debtor_actions": DEBTOR_ACTION_COLUMNS,
     "action_invoices": ACTION_INVOICE_COLUMNS,
     "uplift_estimates": UPLIFT_COLUMNS,
     "reminder_runs": RUN_COLUMNS,
+    "handovers": HANDOVER_COLUMNS,
 }
+# Tables that hold what was handed over: never dropped to follow a layout change.
+KEPT_TABLES = ("reminder_runs", "handovers")
 
 
 def run_id_for(as_of: date) -> str:
@@ -92,15 +112,24 @@ def run_id_for(as_of: date) -> str:
     return f"run-{as_of.isoformat()}"
 
 
+def handed_over_at(con: duckdb.DuckDBPyConnection, run_id: str) -> datetime | None:
+    """When the run was handed to the sending system, or None while it has not been."""
+    row = con.execute(
+        f"select max(handed_over_at) from {SCHEMA}.handovers where run_id = ?", [run_id]
+    ).fetchone()
+    return row[0]
+
+
 def column_names(columns: tuple[tuple[str, str], ...]) -> str:
     return ", ".join(name for name, _ in columns)
 
 
 def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the schema and tables; a table of an older layout is replaced.
+    """Create the schema and tables, and bring an older layout up to date.
 
-    Runs are derived data (a re-run rebuilds them), so an old layout is dropped rather than
-    migrated column by column.
+    Columns added at the end of a table are added in place (older rows get nulls), so the
+    runs already handed over and their hold-out records stay. Any other difference drops a
+    derived table (a re-run rebuilds it) but stops on a table of handed-over runs.
     """
     con.execute(f"create schema if not exists {SCHEMA}")
     for table, columns in TABLES.items():
@@ -112,7 +141,19 @@ def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
                 [SCHEMA, table],
             ).fetchall()
         ]
-        if existing and existing != [name for name, _ in columns]:
+        wanted = [name for name, _ in columns]
+        if existing and existing == wanted[: len(existing)]:
+            for name, sql_type in columns[len(existing) :]:
+                nullable = sql_type.replace(" NOT NULL", "")
+                con.execute(f"alter table {SCHEMA}.{table} add column {name} {nullable}")
+            continue
+        if existing and table in KEPT_TABLES:
+            raise RuntimeError(
+                f"{SCHEMA}.{table} has columns {', '.join(existing)}; the code expects "
+                f"{', '.join(wanted)}. It holds handed-over runs, so it is not dropped: "
+                "migrate it by hand"
+            )
+        if existing:
             con.execute(f"drop table {SCHEMA}.{table}")
         definition = ", ".join(f"{name} {sql_type}" for name, sql_type in columns)
         con.execute(f"create table if not exists {SCHEMA}.{table} ({definition})")
