@@ -276,3 +276,27 @@ def test_unknown_customer_and_missing_contact_data_get_no_reminder(con, segments
     assert suppressed["ghost"]["document_ids"] == "G-2;G-1"
     messages = [json.loads(line) for line in (run_dir / "messages.jsonl").open()]
     assert sorted(m["customer_id"] for m in messages) == ["known", "letter_only"]
+
+
+# --- the tables keep handed-over runs through a layout change -----------------------------
+
+
+def test_new_columns_are_added_in_place_and_kept_tables_are_never_dropped(con):
+    from models_ml.policy.tables import ACTION_INVOICE_COLUMNS, ensure_tables
+
+    old = ", ".join(f"{name} {sql_type}" for name, sql_type in ACTION_INVOICE_COLUMNS[:-3])
+    con.execute("create schema reminders")
+    con.execute(f"create table reminders.action_invoices ({old})")
+    con.execute(
+        "insert into reminders.action_invoices values "
+        "('run-2024-07-01', '2024-07-01', 'E1', 'a', 'A-1', 'A-1', '2024-06-01', 'EUR', "
+        "10.00, 10.00, 30)"
+    )
+    con.execute("create table reminders.reminder_runs (run_id varchar, other varchar)")
+
+    with pytest.raises(RuntimeError, match=r"reminders\.reminder_runs .* migrate it by hand"):
+        ensure_tables(con)
+
+    row = con.execute("select * from reminders.action_invoices").fetchall()
+    assert row[0][-3:] == (None, None, None) and row[0][0] == "run-2024-07-01"
+    assert con.execute("select count(*) from reminders.reminder_runs").fetchone()[0] == 0
