@@ -60,6 +60,7 @@ def money_table(
     percent_columns: Iterable[str] = (),
     base_columns: Iterable[str] = (),
     base_currency: str | None = None,
+    max_rows: int = MAX_ROWS_SHOWN,
     **dataframe_options: object,
 ) -> None:
     """A table that prints money with separators and currency, counts with separators, shares
@@ -69,7 +70,7 @@ def money_table(
     row's currency instead; `base_columns` are amounts in `base_currency` beside them. Long
     tables show their first rows; the downloads hold them all.
     """
-    shown = frame.head(MAX_ROWS_SHOWN)
+    shown = frame.head(max_rows)
     columns = [column for column in money_columns if column in shown.columns]
     styled = shown.style.format(na_rep=MISSING)
     if currency_column:
