@@ -632,6 +632,28 @@ NOT_FOR_NL01 = (
 )  # fmt: skip
 
 
+# An edit of the shipped segments.yml with a known effect on the fixture: business debtors get
+# a formal letter at the first step, which changes DE01/C202 (b2b, 20 days past due, never
+# reminded) and nobody else.
+FIRST_BUSINESS_STEP = """\
+      - days_past_due: 5
+        channel: [email, phone]
+        tone: [friendly, neutral]
+        by_band:
+          low: {channel: [email, phone], tone: [neutral, firm], offers: [payment_plan]}
+"""
+AS_LETTER = """\
+      - days_past_due: 5
+        channel: letter
+        tone: formal
+"""
+
+
+def letters_for_business(segments_text: str) -> str:
+    assert FIRST_BUSINESS_STEP in segments_text, "the shipped segments.yml changed"
+    return segments_text.replace(FIRST_BUSINESS_STEP, AS_LETTER)
+
+
 def write_users_file(path: Path) -> Path:
     """A CFO and a credit manager for NL01, with scrypt hashes of PASSWORDS."""
     from dashboards.auth import hash_password

@@ -12,6 +12,7 @@ from dashboard_fixtures import (
     NOT_FOR_NL01,
     PAGES,
     build_published_warehouse,
+    letters_for_business,
     open_page,
     rendered_bytes,
     run_app,
@@ -195,6 +196,11 @@ def test_a_credit_manager_sees_no_other_entity_on_any_page(published):
 
     for page in PAGES:
         open_page(app, page)
+        if page == "segments":  # the what-if decides the whole group: only NL01 may show
+            text = app.text_area(key="segments_yaml").value
+            app.text_area(key="segments_yaml").input(letters_for_business(text)).run()
+            app.button(key="segments_whatif_run").click().run()
+            assert any("What the change would do today" in h.value for h in app.subheader)
         found = rendered_bytes(app)
         leaks[page] = [token for token in NOT_FOR_NL01 if token.encode() in found]
 

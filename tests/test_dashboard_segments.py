@@ -2,9 +2,9 @@
 
 The what-if runs the real policy (`models_ml.policy.decide_with_config`) on a copy of the
 fixture warehouse, with the shipped segments file before and an edited one after. The edit
-sends business debtors at the first step a formal letter instead of an e-mail or call: in the
-fixture that is DE01/C202 (b2b, 20 days past due, never reminded) and nobody else, since C201's
-next step is the second one, C002 is disputed and C101 is not overdue.
+(`letters_for_business`) sends business debtors at the first step a formal letter instead of an
+e-mail or call: in the fixture that is DE01/C202 (b2b, 20 days past due, never reminded) and
+nobody else, since C201's next step is the second one, C002 is disputed and C101 is not overdue.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from dashboard_fixtures import (
     NOT_FOR_NL01,
     PASSWORDS,
     build_published_warehouse,
+    letters_for_business,
     open_page,
     rendered_bytes,
     sign_in,
@@ -26,19 +27,6 @@ from dashboard_fixtures import (
 
 from dagster_project.settings import REPO_ROOT
 from dashboards import auth, strategy_store
-
-FIRST_BUSINESS_STEP = """\
-      - days_past_due: 5
-        channel: [email, phone]
-        tone: [friendly, neutral]
-        by_band:
-          low: {channel: [email, phone], tone: [neutral, firm], offers: [payment_plan]}
-"""
-AS_LETTER = """\
-      - days_past_due: 5
-        channel: letter
-        tone: formal
-"""
 
 
 @pytest.fixture(scope="module")
@@ -69,9 +57,7 @@ def segments_file(fixture_dir, tmp_path, monkeypatch) -> Path:
 
 
 def edited(segments_file: Path) -> str:
-    text = segments_file.read_text()
-    assert FIRST_BUSINESS_STEP in text
-    return text.replace(FIRST_BUSINESS_STEP, AS_LETTER)
+    return letters_for_business(segments_file.read_text())
 
 
 def what_if(username: str, text: str, password: str | None = None):
