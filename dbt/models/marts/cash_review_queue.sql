@@ -1,8 +1,8 @@
 -- Cash lines a person must look at, one row per line and reason, never auto-matched: the
 -- reasons of int_cash_receipts_resolved (invalid_reference, ambiguous_reference,
 -- ambiguous_invoice_number, ambiguous_amount, ambiguous_credit_note, currency_differs,
--- no_match, returned_payment), plus 'document_already_allocated' (a matched line left
--- without an allocation because earlier lines took the document's open amount) and
+-- no_match, returned_payment, missing_date), plus 'document_already_allocated' (a matched
+-- line left without an allocation because earlier lines took the document's open amount) and
 -- 'unallocated_remainder' (a line allocated in part: it paid more than the document's open
 -- amount). No names, IBANs or remittance text: the line is found in staging by its key.
 with

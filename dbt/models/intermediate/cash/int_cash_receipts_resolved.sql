@@ -6,7 +6,8 @@
 --   the payment; nothing to do, not reviewed);
 -- - named documents in other currencies only: review 'currency_differs'.
 -- No rule names anything: review 'no_match'. A reference that fails its check digit: review
--- 'invalid_reference', never searched. A returned payment: review 'returned_payment'.
+-- 'invalid_reference', never searched. A returned payment: review 'returned_payment'. A bank
+-- entry without any date: review 'missing_date'.
 -- A line matched by reference or number that pays less than the invoice's open amount is
 -- checked for the invoice-minus-credit-note case: one open credit note of the same customer
 -- and currency that makes up the difference is matched too; several are
@@ -92,6 +93,7 @@ decided as (
         coalesce(deciding_rules.open_candidate_count, 0) as candidate_count,
         named_lists.candidate_document_ids,
         case
+            when receipts.receipt_date is null then 'missing_date'
             when receipts.line_kind = 'return' then 'returned_payment'
             when not receipts.is_reference_valid then 'invalid_reference'
             when deciding_rules.line_id is null then 'no_match'

@@ -74,7 +74,8 @@ bank_lines as (
         {{ name_key('counterparty_name') }} as counterparty_name_key,
         return_reason
     from bank_transactions
-    where entry_date <= {{ as_of_date() }}
+    -- An entry without any date is kept: it goes to the review queue, not out of sight.
+    where entry_date <= {{ as_of_date() }} or entry_date is null
 ),
 
 final as (
