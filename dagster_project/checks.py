@@ -14,6 +14,7 @@ import duckdb
 from dagster import (
     AssetCheckExecutionContext,
     AssetCheckResult,
+    AssetCheckSeverity,
     AssetKey,
     MetadataValue,
     asset_check,
@@ -81,6 +82,15 @@ where open_amount < 0
 """
 
 
+# Items left out of the base-currency figures because their currency has no rate for their date.
+ITEMS_WITHOUT_FX_RATE = """
+select entity_id, coalesce(document_number, item_id) as document_number, currency, rate_date,
+    source_file
+from marts.fct_items_without_fx_rate
+order by entity_id, rate_date, item_id
+"""
+
+
 def disagreements(
     con: duckdb.DuckDBPyConnection, sql: str, as_of: date | None = None
 ) -> list[dict[str, Any]]:
@@ -145,4 +155,34 @@ def no_negative_open_amount(
     return _result(rows, "documents with a negative open amount")
 
 
-ledger_checks = [buckets_sum_to_open_balance, open_items_equal_ledger, no_negative_open_amount]
+@asset_check(
+    asset=AssetKey(["marts", "fct_open_items"]),
+    pool="warehouse",
+    description="Every item has a rate into the group currency for its date; an item without "
+    "one is left out of the base-currency figures and listed here (a warning, not a stop).",
+)
+def every_item_has_an_fx_rate(
+    context: AssetCheckExecutionContext, warehouse: WarehouseResource
+) -> AssetCheckResult:
+    with warehouse.connect() as con:
+        rows = disagreements(con, ITEMS_WITHOUT_FX_RATE)
+    if rows:
+        context.log.warning(
+            f"{len(rows)} items have no exchange rate and are left out of the base-currency "
+            f"figures; first: {rows[0]}"
+        )
+    result = _result(rows, "items without an exchange rate, left out of base-currency figures")
+    return AssetCheckResult(
+        passed=result.passed,
+        severity=AssetCheckSeverity.WARN,
+        description=result.description,
+        metadata=result.metadata,
+    )
+
+
+ledger_checks = [
+    buckets_sum_to_open_balance,
+    open_items_equal_ledger,
+    no_negative_open_amount,
+    every_item_has_an_fx_rate,
+]

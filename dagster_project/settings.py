@@ -26,6 +26,16 @@ def _path(name: str, default: Path) -> Path:
     return path if path.is_absolute() else REPO_ROOT / path
 
 
+def _flag(name: str) -> bool:
+    """A yes/no environment variable; anything but true/false (1/0, yes/no) is an error."""
+    value = os.environ.get(name, "").strip().lower()
+    if value in ("", "false", "0", "no"):
+        return False
+    if value in ("true", "1", "yes"):
+        return True
+    raise ValueError(f"{name} must be true or false, got {value!r}")
+
+
 def _today_in_group_zone() -> date:
     return datetime.now(ZoneInfo(GROUP_TIME_ZONE)).date()
 
@@ -42,6 +52,8 @@ class Settings:
     group_currency: str
     duckdb_threads: int
     duckdb_memory_limit: str
+    # Aging and balances net each customer's unapplied credit into its oldest open items.
+    net_unapplied_credit: bool = False
 
     @property
     def landing_dir(self) -> Path:
@@ -68,8 +80,12 @@ class Settings:
             "CM_DUCKDB_MEMORY_LIMIT": self.duckdb_memory_limit,
         }
 
-    def dbt_vars(self) -> dict[str, str]:
-        return {"as_of_date": self.as_of_date.isoformat(), "group_currency": self.group_currency}
+    def dbt_vars(self) -> dict[str, str | bool]:
+        return {
+            "as_of_date": self.as_of_date.isoformat(),
+            "group_currency": self.group_currency,
+            "net_unapplied_credit": self.net_unapplied_credit,
+        }
 
     def duckdb_config(self) -> dict[str, str | int]:
         return {"threads": self.duckdb_threads, "memory_limit": self.duckdb_memory_limit}
@@ -88,4 +104,5 @@ def get_settings() -> Settings:
         group_currency=os.environ.get("CM_GROUP_CURRENCY", "EUR"),
         duckdb_threads=int(os.environ.get("CM_DUCKDB_THREADS", "2")),
         duckdb_memory_limit=os.environ.get("CM_DUCKDB_MEMORY_LIMIT", "8GB"),
+        net_unapplied_credit=_flag("CM_NET_UNAPPLIED_CREDIT"),
     )

@@ -68,6 +68,7 @@ class CaseBook:
         segment: str = "sme",
         group_debtor_id: str | None = None,
         iban: str | None = None,
+        vat_number: str | None = None,
     ) -> Case:
         """A new case with its own entity and customer, dated as of `case_as_of`."""
         shift_days = (self.as_of - (_as_date(case_as_of) or self.as_of)).days
@@ -95,6 +96,7 @@ class CaseBook:
             iban=iban,
             group_debtor_id=group_debtor_id,
             credit_limit=Decimal("5000.00"),
+            vat_number=vat_number,
         )
         return case
 
@@ -253,6 +255,24 @@ class Case:
             method="ideal",
             event_at=self.moment(event_at),
             received_at=self.moment(received_at),
+        )
+
+    def instalment(
+        self,
+        document_id: str,
+        number: int,
+        due: str | date,
+        amount: str,
+        currency: str | None = None,
+    ) -> None:
+        self.book.add(
+            "instalments",
+            entity_id=self.entity_id,
+            document_id=document_id,
+            instalment_number=number,
+            due_date=self.day(due),
+            amount=Decimal(amount),
+            currency=currency or self.currency,
         )
 
     def fx_rate(self, rate_date: str, currency: str, quote_currency: str, rate: str) -> None:

@@ -65,6 +65,10 @@ def warehouse_dbt_assets(
     settings = warehouse.settings()
     # dbt runs in a subprocess that inherits this environment: point its profile at our file.
     os.environ.update(settings.dbt_env())
-    context.log.info(f"dbt build as of {settings.as_of_date} into {settings.warehouse_path.name}")
+    netting = "on" if settings.net_unapplied_credit else "off"
+    context.log.info(
+        f"dbt build as of {settings.as_of_date} into {settings.warehouse_path.name}, "
+        f"oldest-first netting of unapplied credit {netting}"
+    )
     args = ["build", "--vars", json.dumps(settings.dbt_vars())]
     yield from dbt.cli(args, context=context).stream()

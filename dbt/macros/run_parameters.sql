@@ -21,7 +21,8 @@
 {% macro group_currency() -%}
     {%- set value = var('group_currency', 'EUR') | string | trim | upper -%}
     {%- if value | length != 3 or not value.isalpha() -%}
-        {{ exceptions.raise_compiler_error("group_currency must be an ISO 4217 code, got " ~ value) }}
+        {%- set message = "group_currency must be an ISO 4217 code, got " ~ value -%}
+        {{ exceptions.raise_compiler_error(message) }}
     {%- endif -%}
     '{{ value }}'
 {%- endmacro %}

@@ -1,5 +1,7 @@
 -- One row per customer with at least one item open at the as-of date (a customer without
 -- open items owes nothing and has no row), with the net of its open items in base currency.
+-- An item whose currency has no rate for its date has no base amount: it is left out of the
+-- base sums and counted in unvalued_item_count (listed in fct_items_without_fx_rate).
 with
 
 open_items as (
@@ -20,6 +22,7 @@ item_totals as (
         sum(case when is_overdue then open_amount_base else 0 end) as overdue_amount_base,
         max(days_past_due) as max_days_past_due,
         count(*) as open_item_count,
+        sum(case when open_amount_base is null then 1 else 0 end) as unvalued_item_count,
         sum(case when is_overdue then 1 else 0 end) as overdue_item_count,
         {{ dbt.bool_or('is_disputed') }} as has_disputed_item
     from open_items
@@ -32,13 +35,14 @@ final as (
         entity_id,
         customer_id,
         {{ group_currency() }} as base_currency,
-        cast(open_balance_base as decimal(18, 2)) as open_balance_base,
-        cast(invoiced_open_base as decimal(18, 2)) as invoiced_open_base,
-        cast(unapplied_credit_base as decimal(18, 2)) as unapplied_credit_base,
-        cast(overdue_amount_base as decimal(18, 2)) as overdue_amount_base,
+        cast(coalesce(open_balance_base, 0) as decimal(18, 2)) as open_balance_base,
+        cast(coalesce(invoiced_open_base, 0) as decimal(18, 2)) as invoiced_open_base,
+        cast(coalesce(unapplied_credit_base, 0) as decimal(18, 2)) as unapplied_credit_base,
+        cast(coalesce(overdue_amount_base, 0) as decimal(18, 2)) as overdue_amount_base,
         max_days_past_due,
         open_item_count,
         overdue_item_count,
+        unvalued_item_count,
         coalesce(has_disputed_item, false) as has_disputed_item
     from item_totals
 )

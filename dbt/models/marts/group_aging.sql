@@ -13,7 +13,8 @@ bucket_totals as (
     select
         aging_bucket,
         sum(open_amount_base) as open_amount_base,
-        count(*) as item_count
+        count(*) as item_count,
+        sum(case when open_amount_base is null then 1 else 0 end) as unvalued_item_count
     from open_items
     group by aging_bucket
 ),
@@ -25,7 +26,8 @@ final as (
         aging_buckets.bucket_order,
         {{ group_currency() }} as base_currency,
         cast(coalesce(bucket_totals.open_amount_base, 0) as decimal(18, 2)) as open_amount_base,
-        coalesce(bucket_totals.item_count, 0) as item_count
+        coalesce(bucket_totals.item_count, 0) as item_count,
+        coalesce(bucket_totals.unvalued_item_count, 0) as unvalued_item_count
     from aging_buckets
     left join bucket_totals
         on aging_buckets.aging_bucket = bucket_totals.aging_bucket
