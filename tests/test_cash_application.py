@@ -146,6 +146,12 @@ def make_book() -> CaseBook:
     case.psp_event("ev-5", "refunded", "INV-2001", "2025-03-13T10:00:00",
                    "2025-03-13T10:01:00", amount="150.00", transaction_id="tx-back")  # fmt: skip
 
+    # Another company whose PSP uses the same transaction id: its own line.
+    case = book.case("TXT2")
+    case.invoice("INV-2003", "2025-02-01", "2025-03-01", "70.00")
+    case.psp_event("ev-2", "paid", "INV-2003", "2025-03-11T10:00:00",
+                   "2025-03-11T10:01:00", amount="70.00", transaction_id="tx-nr")  # fmt: skip
+
     # Rule 3 by IBAN (printed with spaces in the bank file) and by exact name.
     case = book.case("IBAN", iban="NL91ABNA0417164300")
     case.invoice("C1", "2025-02-01", "2025-03-01", "100.00")
@@ -307,6 +313,9 @@ def test_invoice_number_in_text_and_psp_payments(warehouse: Path) -> None:
     ]
     # The refunded transaction is no receipt; the repeated one is one line.
     assert review(warehouse, "TXT") == []
+    assert allocations(warehouse, "TXT2") == [
+        ("psp", "invoice_number_in_text", "INV-2003", Decimal("70.00"))
+    ]
 
 
 def test_unique_open_amount_by_iban_or_exact_name(warehouse: Path) -> None:
@@ -370,7 +379,7 @@ def test_nothing_is_matched_twice(warehouse: Path) -> None:
     )
     assert twice == []
     lines = query(warehouse, "select count(*) as n from marts.fct_cash_allocations")[0]["n"]
-    assert lines == 14
+    assert lines == 15
 
 
 def test_end_of_day_statement_supersedes_intraday_and_pending_is_not_booked(

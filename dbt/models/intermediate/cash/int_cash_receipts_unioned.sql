@@ -35,7 +35,12 @@ psp_final_states as (
 psp_receipts as (
     select
         'psp' as source,
-        concat_ws('|', psp_final_states.provider, psp_final_states.transaction_id) as line_id,
+        concat_ws(
+            '|',
+            psp_final_states.entity_id,
+            psp_final_states.provider,
+            psp_final_states.transaction_id
+        ) as line_id,
         'receipt' as line_kind,
         psp_final_states.entity_id,
         {{ local_date('psp_final_states.event_at', 'entities.time_zone') }} as receipt_date,
