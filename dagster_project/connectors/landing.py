@@ -53,6 +53,12 @@ def ensure_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
     for table in RAW_TABLES:
         columns = [f"{c.name} {c.sql_type}" for c in table.columns] + list(METADATA_COLUMNS)
         con.execute(f"create table if not exists raw.{table.name} ({', '.join(columns)})")
+        # A warehouse created before a column joined the contract gets it, empty.
+        for column in table.columns:
+            con.execute(
+                f"alter table raw.{table.name} add column if not exists "
+                f"{_quote(column.name)} {column.sql_type}"
+            )
     con.execute(
         """
         create table if not exists raw._load_ledger (
@@ -69,6 +75,12 @@ def ensure_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
         )
         """
     )
+
+
+def insert_columns(table: TableSpec) -> str:
+    """The raw table's columns in contract order, named: a column added later sits last."""
+    metadata = [column.split()[0] for column in METADATA_COLUMNS]
+    return ", ".join(_quote(name) for name in [*table.column_names, *metadata])
 
 
 def _sha256(path: Path) -> str:
@@ -249,13 +261,16 @@ def _load_new_file(
     con.execute("begin transaction")
     try:
         header, formats = read_landing_file(con, path, content, table, dialect)
-        missing = [c for c in table.column_names if c not in header]
+        missing = [c.name for c in table.columns if c.name not in header and not c.may_be_absent]
+        for column in table.columns:
+            if column.may_be_absent and column.name not in header:
+                con.execute(f"alter table landing_text add column {_quote(column.name)} varchar")
         _stage_validated(con, table, missing, formats)
 
         columns = ", ".join(_cast(c) for c in table.columns)
         con.execute(
             f"""
-            insert into raw.{table.name}
+            insert into raw.{table.name} ({insert_columns(table)})
             select {columns}, ?, source_row, ?, row_hash, current_timestamp
             from landing_checked where reason is null order by source_row
             """,
