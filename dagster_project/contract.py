@@ -59,6 +59,9 @@ ENTITIES = TableSpec(
         Column("country_code", "VARCHAR", required=True),
         Column("base_currency", "VARCHAR", required=True),
         Column("time_zone", "VARCHAR", required=True),
+        # The account debtors pay into, printed in the EPC QR code and the message.
+        Column("collection_iban", "VARCHAR", may_be_absent=True),
+        Column("collection_bic", "VARCHAR", may_be_absent=True),
     ),
 )
 
@@ -134,6 +137,42 @@ INSTALMENTS = TableSpec(
         Column("due_date", "DATE", required=True),
         Column("amount", MONEY, required=True),
         Column("currency", "VARCHAR", required=True),
+    ),
+)
+
+# Optional: what a debtor agreed to (a promise to pay by a date, a payment plan kept outside
+# the instalments file). While one is in force the debtor is not reminded. valid_to is empty
+# while the arrangement is open-ended; promised_amount is optional, with its currency.
+ARRANGEMENT_TYPES = ("payment_plan", "promise_to_pay")
+ARRANGEMENTS = TableSpec(
+    name="arrangements",
+    landing_glob="erp/*/arrangements*.csv",
+    key=("entity_id", "arrangement_id"),
+    columns=(
+        Column("entity_id", "VARCHAR", required=True),
+        Column("arrangement_id", "VARCHAR", required=True),
+        Column("customer_id", "VARCHAR", required=True),
+        Column("arrangement_type", "VARCHAR", required=True, allowed=ARRANGEMENT_TYPES),
+        Column("valid_from", "DATE", required=True),
+        Column("valid_to", "DATE"),
+        Column("promised_amount", MONEY),
+        Column("currency", "VARCHAR"),
+        Column("recorded_at", "TIMESTAMP", required=True),
+    ),
+)
+
+# Optional: a debtor's consent to, or refusal of, a contact channel. Every change is a new
+# record; the latest one recorded by the as-of date counts.
+CONTACT_CONSENTS = TableSpec(
+    name="contact_consents",
+    landing_glob="erp/*/contact_consents*.csv",
+    key=("entity_id", "customer_id", "channel", "recorded_at"),
+    columns=(
+        Column("entity_id", "VARCHAR", required=True),
+        Column("customer_id", "VARCHAR", required=True),
+        Column("channel", "VARCHAR", required=True, allowed=CHANNELS),
+        Column("has_consent", "BOOLEAN", required=True),
+        Column("recorded_at", "TIMESTAMP", required=True),
     ),
 )
 
@@ -257,6 +296,8 @@ TABLES: tuple[TableSpec, ...] = (
     PSP_EVENTS,
     FX_RATES,
     INSTALMENTS,
+    ARRANGEMENTS,
+    CONTACT_CONSENTS,
 )
 BANK_TABLES: tuple[TableSpec, ...] = (BANK_STATEMENTS, BANK_TRANSACTIONS)
 RAW_TABLES: tuple[TableSpec, ...] = TABLES + BANK_TABLES

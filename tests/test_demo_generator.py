@@ -13,6 +13,7 @@ from pathlib import Path
 import duckdb
 import pyarrow.parquet as pq
 import pytest
+from schwifty import BIC, IBAN
 
 from dagster_project.contract import TABLES
 from dagster_project.demo.generator import GeneratorConfig, generate_demo_group
@@ -21,7 +22,15 @@ SMALL = GeneratorConfig(n_entities=6, n_invoices=3_000)
 END = SMALL.end_date.isoformat()
 MONEY = re.compile(r"^-?\d+\.\d{2}$")
 TRUTH_FILES = ("customers_truth.parquet", "invoices_truth.parquet", "effects_truth.json")
-TABLES_ERP = ("entities", "customers", "documents", "allocations", "contacts")
+TABLES_ERP = (
+    "entities",
+    "customers",
+    "documents",
+    "allocations",
+    "contacts",
+    "arrangements",
+    "contact_consents",
+)
 
 
 @pytest.fixture(scope="module")
@@ -405,3 +414,83 @@ def test_generator_imports_neither_dagster_nor_streamlit():
         "sys.exit(any(m.split('.')[0] in ('dagster', 'streamlit') for m in sys.modules))"
     )
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+
+
+def test_entities_collect_into_a_valid_iban_of_their_country(con):
+    rows = con.execute(
+        "select entity_id, country_code, collection_iban, collection_bic from entities"
+    ).fetchall()
+
+    assert len({iban for _, _, iban, _ in rows}) == len(rows)
+    for entity_id, country, iban, bic in rows:
+        account = IBAN(iban)
+        assert account.country_code == country, entity_id
+        assert bic and BIC(bic).country_code == country, entity_id
+
+
+def test_promises_to_pay_come_from_debtors_with_an_overdue_invoice(con):
+    promises = con.execute(
+        f"""
+        select
+            count(*) as promises,
+            count(*) filter (where a.valid_from <= date '{END}'
+                and a.valid_to >= date '{END}') as in_force,
+            count(*) filter (where overdue.customer_id is null) as without_overdue,
+            count(*) filter (where a.arrangement_type <> 'promise_to_pay'
+                or a.valid_to <= a.valid_from or a.recorded_at::date <> a.valid_from
+                or a.currency <> e.base_currency or a.promised_amount <= 0) as malformed
+        from arrangements as a
+        join entities as e using (entity_id)
+        left join (
+            select distinct d.entity_id, d.customer_id
+            from documents as d
+            join invoices_truth as t using (entity_id, document_id)
+            where d.document_type = 'invoice' and d.due_date < date '{END}'
+                and t.settled_date is null
+        ) as overdue using (entity_id, customer_id)
+        """
+    ).fetchone()
+
+    assert promises[0] > 0 and promises[1] > 0
+    assert promises[2:] == (0, 0)
+
+
+def test_consents_hold_opt_ins_withdrawals_and_refusals_of_known_customers(con):
+    latest = con.execute(
+        """
+        select channel, has_consent, count(*) as customers
+        from (
+            select *, row_number() over (
+                partition by entity_id, customer_id, channel order by recorded_at desc
+            ) as position
+            from contact_consents
+        )
+        where position = 1
+        group by all
+        """
+    ).fetchall()
+    withdrawn = _scalar(
+        con,
+        """
+        select count(*) from (
+            select entity_id, customer_id from contact_consents where channel = 'whatsapp'
+            group by all having count(*) = 2 and arg_max(has_consent, recorded_at) = false
+        )
+        """,
+    )
+    unknown = _scalar(
+        con,
+        "select count(*) from contact_consents left join customers using "
+        "(entity_id, customer_id) where customers.customer_id is null",
+    )
+    no_phone = _scalar(
+        con,
+        "select count(*) from contact_consents join customers using (entity_id, customer_id) "
+        "where channel in ('whatsapp', 'sms') and coalesce(phone, '') = ''",
+    )
+
+    counts = {(channel, consent): n for channel, consent, n in latest}
+    assert counts.get(("whatsapp", True), 0) > 0
+    assert counts.get(("sms", False), 0) > 0
+    assert withdrawn > 0
+    assert (unknown, no_phone) == (0, 0)

@@ -19,6 +19,8 @@ import pandas as pd
 
 from dagster_project.contract import (
     ALLOCATIONS,
+    ARRANGEMENTS,
+    CONTACT_CONSENTS,
     CONTACTS,
     CUSTOMERS,
     DOCUMENTS,
@@ -28,6 +30,7 @@ from dagster_project.contract import (
     PSP_EVENTS,
 )
 from dagster_project.demo import dates, ledger, psp, truth
+from dagster_project.demo.arrangements import contact_consents, promises_to_pay
 from dagster_project.demo.config import GeneratorConfig
 from dagster_project.demo.fx import fx_rates
 from dagster_project.demo.group_debtors import attach_group_debtors
@@ -72,9 +75,13 @@ def _check_folders(landing_dir: Path, truth_dir: Path) -> tuple[Path, Path]:
 
 
 def _write_erp_files(
-    folder: Path, entity: pd.Series, customers: pd.DataFrame, history: EntityHistory
+    folder: Path,
+    entity: pd.Series,
+    customers: pd.DataFrame,
+    history: EntityHistory,
+    end_day: int,
 ) -> tuple[dict[str, int], np.ndarray, np.ndarray]:
-    """Write one entity's ERP files (five, and instalments when it has plans); return (row
+    """Write one entity's ERP files (seven, and instalments when it has plans); return (row
     counts, document ids, references)."""
     invoices = history.invoices
     documents, document_id, reference = ledger.documents(
@@ -89,6 +96,11 @@ def _write_erp_files(
             CONTACTS,
             ledger.contacts(entity, customers, invoices, history.plan, history.sent, document_id),
         ),
+        (
+            ARRANGEMENTS,
+            promises_to_pay(entity, customers, invoices, history.cash.settled_day, end_day),
+        ),
+        (CONTACT_CONSENTS, contact_consents(entity, customers, end_day)),
     )
     counts = {
         spec.name: write_table(folder / f"{spec.name}.csv", spec, columns)
@@ -160,7 +172,9 @@ def generate_demo_group(
         rng, frame = streams[FIRST_ENTITY_STREAM + number], customers[number]
         history = simulate_entity(entity, frame, int(targets[number]), period, config, rng)
         folder = landing_dir / "erp" / str(entity["entity_id"])
-        counts, document_id, reference = _write_erp_files(folder, entity, frame, history)
+        counts, document_id, reference = _write_erp_files(
+            folder, entity, frame, history, period.end_day
+        )
         log.debug("%s: %s", entity["entity_id"], counts)
         totals.update(counts)
 

@@ -8,6 +8,7 @@ import pandas as pd
 
 from dagster_project.contract import CHANNELS
 from dagster_project.demo import dates
+from dagster_project.demo.arrangements import collection_account
 from dagster_project.demo.codes import dutch_payment_references, encode, rf_references
 from dagster_project.demo.credits import Credits
 from dagster_project.demo.reminders import ContactPlan
@@ -33,7 +34,9 @@ def _ids(prefix: str, rank: np.ndarray) -> np.ndarray:
 
 def entity_columns(entity: pd.Series) -> dict[str, np.ndarray]:
     names = ("entity_id", "entity_name", "division", "country_code", "base_currency", "time_zone")
-    return {name: np.array([str(entity[name])]) for name in names}
+    columns = {name: np.array([str(entity[name])]) for name in names}
+    iban, bic = collection_account(entity)
+    return columns | {"collection_iban": np.array([iban]), "collection_bic": np.array([bic])}
 
 
 def customer_columns(entity: pd.Series, customers: pd.DataFrame) -> dict[str, np.ndarray]:
