@@ -11,7 +11,9 @@ final as (
         division,
         country_code,
         base_currency,
-        time_zone
+        time_zone,
+        collection_iban,
+        collection_bic
     from entities
 )
 
