@@ -51,8 +51,15 @@ def entities_for(invoices: int) -> int:
 
 
 def _stage_env(data_dir: Path, as_of: str) -> dict[str, str]:
+    """The stages' environment: this size's folder and date, and the default aging (no
+    netting of unapplied credit), which is what the reference query computes."""
     env = {key: value for key, value in os.environ.items() if key not in _RUN_PATHS}
-    return {**env, "CM_DATA_DIR": str(data_dir), "CM_AS_OF_DATE": as_of}
+    return {
+        **env,
+        "CM_DATA_DIR": str(data_dir),
+        "CM_AS_OF_DATE": as_of,
+        "CM_NET_UNAPPLIED_CREDIT": "false",
+    }
 
 
 _RUN_PATHS = ("CM_WAREHOUSE_PATH", "CM_PUBLISHED_PATH", "CM_AS_OF_DATE", "CM_DATA_DIR")
