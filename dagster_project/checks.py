@@ -37,16 +37,17 @@ per_customer as (
         sum(items) as items, sum(items) as other
     from amounts group by entity_id, customer_id
 ),
+totals as (
+    select sum(aging) as aging, sum(balance) as balance, sum(items) as items from amounts
+),
 in_total as (
-    select 'entity_aging' as entity_id, null as customer_id, t.aging, t.balance, t.items,
+    select 'entity_aging' as entity_id, null as customer_id, aging, balance, items,
         (select coalesce(sum(open_amount_base), 0) from marts.entity_aging) as other
-    from (select sum(aging) as aging, sum(balance) as balance, sum(items) as items
-          from amounts) as t
+    from totals
     union all
-    select 'group_aging', null, t.aging, t.balance, t.items,
+    select 'group_aging', null, aging, balance, items,
         (select coalesce(sum(open_amount_base), 0) from marts.group_aging)
-    from (select sum(aging) as aging, sum(balance) as balance, sum(items) as items
-          from amounts) as t
+    from totals
 )
 select * from (select * from per_customer union all select * from in_total)
 where coalesce(aging, 0) <> coalesce(balance, 0)
@@ -90,6 +91,14 @@ from marts.fct_items_without_fx_rate
 order by entity_id, rate_date, item_id
 """
 
+# Instalment plans that do not fit their document and are ignored (the document ages by its
+# own due date).
+INSTALMENT_PLANS_REJECTED = """
+select entity_id, document_id, problems, source_rows
+from marts.fct_instalment_plans_rejected
+order by entity_id, document_id
+"""
+
 
 def disagreements(
     con: duckdb.DuckDBPyConnection, sql: str, as_of: date | None = None
@@ -106,6 +115,16 @@ def _result(rows: Sequence[dict[str, Any]], what: str) -> AssetCheckResult:
         passed=not rows,
         description=f"{len(rows)} {what}" if rows else None,
         metadata={"disagreements": len(rows), "sample": MetadataValue.json(sample)},
+    )
+
+
+def _warning(result: AssetCheckResult) -> AssetCheckResult:
+    """The same result with warning severity: reported, but blocks nothing downstream."""
+    return AssetCheckResult(
+        passed=result.passed,
+        severity=AssetCheckSeverity.WARN,
+        description=result.description,
+        metadata=result.metadata,
     )
 
 
@@ -171,13 +190,28 @@ def every_item_has_an_fx_rate(
             f"{len(rows)} items have no exchange rate and are left out of the base-currency "
             f"figures; first: {rows[0]}"
         )
-    result = _result(rows, "items without an exchange rate, left out of base-currency figures")
-    return AssetCheckResult(
-        passed=result.passed,
-        severity=AssetCheckSeverity.WARN,
-        description=result.description,
-        metadata=result.metadata,
+    return _warning(
+        _result(rows, "items without an exchange rate, left out of base-currency figures")
     )
+
+
+@asset_check(
+    asset=AssetKey(["marts", "fct_open_items"]),
+    pool="warehouse",
+    description="Every instalment plan fits its document; a plan that does not is ignored (its "
+    "document ages by its own due date) and listed here (a warning, not a stop).",
+)
+def instalment_plans_are_usable(
+    context: AssetCheckExecutionContext, warehouse: WarehouseResource
+) -> AssetCheckResult:
+    with warehouse.connect() as con:
+        rows = disagreements(con, INSTALMENT_PLANS_REJECTED)
+    if rows:
+        context.log.warning(
+            f"{len(rows)} instalment plans do not fit their document and are ignored; "
+            f"first: {rows[0]}"
+        )
+    return _warning(_result(rows, "instalment plans ignored because they do not fit"))
 
 
 ledger_checks = [
@@ -185,4 +219,5 @@ ledger_checks = [
     open_items_equal_ledger,
     no_negative_open_amount,
     every_item_has_an_fx_rate,
+    instalment_plans_are_usable,
 ]

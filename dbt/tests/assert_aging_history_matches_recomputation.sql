@@ -2,6 +2,8 @@
 -- recomputed for that date from this run's item balances: per entity, currency and bucket, the
 -- open amount in document and base currency and the item count. The as-of date itself ties the
 -- snapshot to fct_open_items; older dates prove that history was not recomputed differently.
+-- An invoice on an instalment plan is split by its open amount at each date, as the snapshot
+-- does (macro split_into_instalments).
 -- A warning, not an error: a document booked later with an earlier date (or an allocation
 -- dated before the document it names, see dbt/README.md) legitimately changes a past date, and
 -- the stored snapshot keeps what was reported on the day.
@@ -15,6 +17,10 @@ history as (
 
 balances as (
     select * from {{ ref('int_item_balances_ranged') }}
+),
+
+instalments as (
+    select * from {{ ref('int_instalments_planned') }}
 ),
 
 aging_buckets as (
@@ -31,12 +37,15 @@ open_then as (
     select
         stored_dates.as_of_date,
         balances.entity_id,
+        balances.item_type,
+        balances.item_id,
         balances.currency,
+        balances.due_date,
+        balances.fx_rate_to_base,
         balances.open_amount,
         balances.open_amount_base,
         coalesce(balances.open_amount < 0 or not balances.is_receivable, false)
-            as is_unapplied_credit,
-        {{ days_between('balances.due_date', 'stored_dates.as_of_date') }} as days_past_due
+            as is_unapplied_credit
     from stored_dates
     inner join balances
         on
@@ -45,25 +54,30 @@ open_then as (
     where balances.open_amount <> 0
 ),
 
+parts as (
+    {{ split_into_instalments(
+        'open_then', 'instalments', ['as_of_date', 'entity_id', 'item_type', 'item_id']
+    ) }}
+),
+
+part_dated as (
+    select
+        *,
+        {{ days_between('part_due_date', 'as_of_date') }} as part_days_past_due
+    from parts
+),
+
 bucketed as (
     select
-        open_then.as_of_date,
-        open_then.entity_id,
-        open_then.currency,
+        part_dated.as_of_date,
+        part_dated.entity_id,
+        part_dated.currency,
         aging_buckets.aging_bucket,
-        open_then.open_amount,
-        open_then.open_amount_base
-    from open_then
+        part_dated.part_open_amount as open_amount,
+        part_dated.part_open_amount_base as open_amount_base
+    from part_dated
     inner join aging_buckets
-        on
-            open_then.is_unapplied_credit = aging_buckets.is_unapplied_credit
-            and (
-                open_then.is_unapplied_credit
-                or (
-                    coalesce(open_then.days_past_due >= aging_buckets.min_days_past_due, true)
-                    and coalesce(open_then.days_past_due <= aging_buckets.max_days_past_due, true)
-                )
-            )
+        on {{ in_aging_bucket('part_dated', 'aging_buckets', 'part_days_past_due') }}
 ),
 
 recomputed as (

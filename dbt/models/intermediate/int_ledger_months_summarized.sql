@@ -6,7 +6,9 @@
 -- - Sales and write-offs by issue month (each at its own issue-date rate); the ledger
 --   change by entry month.
 -- - Month-end balances (open, current, overdue, unapplied credit) from the item balances
---   valid at the month end; current = receivables not yet due or due that day.
+--   valid at the month end; current = receivables not yet due or due that day, an invoice on
+--   an instalment plan split into its instalments open at the month end (each current or
+--   overdue by its own due date).
 -- - Settlements as known at the month end: a receivable settled in the month and not
 --   reopened by the month end. Write-off settlements and invoices of zero or less are left
 --   out, so days to pay and days late describe payments.
@@ -27,6 +29,10 @@ balances as (
 
 months as (
     select * from {{ ref('int_calendar_months') }}
+),
+
+instalments as (
+    select * from {{ ref('int_instalments_planned') }}
 ),
 
 customers as (
@@ -56,34 +62,48 @@ ledger_changes as (
     from entries
 ),
 
-month_end_balances as (
+month_end_items as (
     select
-        balances.entity_id,
-        balances.customer_id,
+        balances.*,
         months.month_start,
-        balances.open_amount_base,
-        case
-            when
-                balances.is_receivable
-                and balances.open_amount > 0
-                and balances.due_date >= months.month_end
-                then balances.open_amount_base
-            else 0
-        end as current_ar_base,
-        case
-            when
-                balances.is_receivable
-                and balances.open_amount > 0
-                and balances.due_date < months.month_end
-                then balances.open_amount_base
-            else 0
-        end as overdue_ar_base
+        months.month_end
     from balances
     inner join months
         on
             balances.valid_from <= months.month_end
             and balances.valid_to > months.month_end
     where balances.open_amount <> 0
+),
+
+month_end_parts as (
+    {{ split_into_instalments(
+        'month_end_items', 'instalments', ['month_start', 'entity_id', 'item_type', 'item_id']
+    ) }}
+),
+
+month_end_balances as (
+    select
+        entity_id,
+        customer_id,
+        month_start,
+        part_open_amount_base as open_amount_base,
+        case
+            when
+                is_receivable
+                and part_open_amount > 0
+                and part_due_date >= month_end
+                then part_open_amount_base
+            else 0
+        end as current_ar_base,
+        case
+            when
+                is_receivable
+                and part_open_amount > 0
+                and part_due_date < month_end
+                then part_open_amount_base
+            else 0
+        end as overdue_ar_base
+    from month_end_parts
 ),
 
 settlements as (
@@ -138,100 +158,30 @@ at_risk as (
 ),
 
 parts as (
-    select
-        entity_id,
-        customer_id,
-        month_start,
-        net_sales_base,
-        0 as ar_change_base,
-        write_off_base,
-        0 as month_end_ar_base,
-        0 as current_ar_base,
-        0 as overdue_ar_base,
-        0 as settled_amount_base,
-        0 as days_to_pay_amount_base,
-        0 as days_late_amount_base,
-        0 as paid_on_time_amount_base,
-        0 as settled_count,
-        0 as invoiced_amount_base,
-        0 as at_risk_open_base
-    from sales
+    {{ ledger_month_part('sales', {
+        'net_sales_base': 'net_sales_base', 'write_off_base': 'write_off_base',
+    }) }}
     union all
-    select
-        entity_id,
-        customer_id,
-        month_start,
-        0 as net_sales_base,
-        ar_change_base,
-        0 as write_off_base,
-        0 as month_end_ar_base,
-        0 as current_ar_base,
-        0 as overdue_ar_base,
-        0 as settled_amount_base,
-        0 as days_to_pay_amount_base,
-        0 as days_late_amount_base,
-        0 as paid_on_time_amount_base,
-        0 as settled_count,
-        0 as invoiced_amount_base,
-        0 as at_risk_open_base
-    from ledger_changes
+    {{ ledger_month_part('ledger_changes', {'ar_change_base': 'ar_change_base'}) }}
     union all
-    select
-        entity_id,
-        customer_id,
-        month_start,
-        0 as net_sales_base,
-        0 as ar_change_base,
-        0 as write_off_base,
-        open_amount_base as month_end_ar_base,
-        current_ar_base,
-        overdue_ar_base,
-        0 as settled_amount_base,
-        0 as days_to_pay_amount_base,
-        0 as days_late_amount_base,
-        0 as paid_on_time_amount_base,
-        0 as settled_count,
-        0 as invoiced_amount_base,
-        0 as at_risk_open_base
-    from month_end_balances
+    {{ ledger_month_part('month_end_balances', {
+        'month_end_ar_base': 'open_amount_base',
+        'current_ar_base': 'current_ar_base',
+        'overdue_ar_base': 'overdue_ar_base',
+    }) }}
     union all
-    select
-        entity_id,
-        customer_id,
-        month_start,
-        0 as net_sales_base,
-        0 as ar_change_base,
-        0 as write_off_base,
-        0 as month_end_ar_base,
-        0 as current_ar_base,
-        0 as overdue_ar_base,
-        amount_base as settled_amount_base,
-        amount_base * days_to_pay as days_to_pay_amount_base,
-        amount_base * days_late as days_late_amount_base,
-        case when days_late <= 0 then amount_base else 0 end as paid_on_time_amount_base,
-        1 as settled_count,
-        0 as invoiced_amount_base,
-        0 as at_risk_open_base
-    from settlements
+    {{ ledger_month_part('settlements', {
+        'settled_amount_base': 'amount_base',
+        'days_to_pay_amount_base': 'amount_base * days_to_pay',
+        'days_late_amount_base': 'amount_base * days_late',
+        'paid_on_time_amount_base': 'case when days_late <= 0 then amount_base else 0 end',
+        'settled_count': '1',
+    }) }}
     union all
-    select
-        entity_id,
-        customer_id,
-        month_start,
-        0 as net_sales_base,
-        0 as ar_change_base,
-        0 as write_off_base,
-        0 as month_end_ar_base,
-        0 as current_ar_base,
-        0 as overdue_ar_base,
-        0 as settled_amount_base,
-        0 as days_to_pay_amount_base,
-        0 as days_late_amount_base,
-        0 as paid_on_time_amount_base,
-        0 as settled_count,
-        invoiced_amount_base,
-        at_risk_open_base
-    from at_risk
+    {{ ledger_month_part('at_risk', {
+        'invoiced_amount_base': 'invoiced_amount_base',
+        'at_risk_open_base': 'at_risk_open_base',
+    }) }}
 ),
 
 segmented as (

@@ -2,6 +2,8 @@
 -- open items owes nothing and has no row), with the net of its open items in base currency.
 -- An item whose currency has no rate for its date has no base amount: it is left out of the
 -- base sums and counted in unvalued_item_count (listed in fct_items_without_fx_rate).
+-- Counts are of items: an invoice on an instalment plan (one row per open instalment in
+-- fct_open_items_netted) counts once, and as overdue when any open instalment is.
 with
 
 open_items as (
@@ -21,9 +23,13 @@ item_totals as (
         ) as unapplied_credit_base,
         sum(case when is_overdue then open_amount_base else 0 end) as overdue_amount_base,
         max(days_past_due) as max_days_past_due,
-        count(*) as open_item_count,
-        sum(case when open_amount_base is null then 1 else 0 end) as unvalued_item_count,
-        sum(case when is_overdue then 1 else 0 end) as overdue_item_count,
+        count(distinct item_type || ':' || item_id) as open_item_count,
+        count(
+            distinct case when open_amount_base is null then item_type || ':' || item_id end
+        ) as unvalued_item_count,
+        count(
+            distinct case when is_overdue then item_type || ':' || item_id end
+        ) as overdue_item_count,
         {{ dbt.bool_or('is_disputed') }} as has_disputed_item
     from open_items
     group by entity_id, customer_id

@@ -7,10 +7,23 @@
 -- leaves in base currency (credit and invoice at different rates, or cents of rounding) is
 -- one 'fx_difference' row per customer and currency in the unapplied-credit bucket, so the
 -- balance still equals the ledger.
+--
+-- Last, an invoice on an instalment plan becomes one row per open instalment (its net open
+-- amount filling the instalments oldest first, see macro split_into_instalments), each aged
+-- by its own due date; the last instalment takes the rounding difference in base currency.
+-- The item's gross and netted amounts are on its last instalment's row, 0 on the others.
 with
 
 open_items as (
     select * from {{ ref('fct_open_items') }}
+),
+
+instalments as (
+    select * from {{ ref('int_instalments_planned') }}
+),
+
+aging_buckets as (
+    select * from {{ ref('int_aging_buckets_extended') }}
 ),
 
 ordered as (
@@ -154,11 +167,106 @@ differences as (
     having sum(gross_open_amount_base) <> sum(open_amount_base)
 ),
 
-final as (
+open_netted_items as (
     select * from items
     where open_amount <> 0
+),
+
+parts as (
+    {{ split_into_instalments(
+        'open_netted_items', 'instalments', ['entity_id', 'item_type', 'item_id']
+    ) }}
+),
+
+part_dated as (
+    select
+        *,
+        case
+            when not is_unapplied_credit
+                then {{ days_between('part_due_date', as_of_date()) }}
+        end as part_days_past_due,
+        coalesce(instalment_number, 0) = coalesce(instalment_count, 0) as is_last_part
+    from parts
+),
+
+part_bucketed as (
+    select
+        part_dated.*,
+        aging_buckets.aging_bucket as part_aging_bucket,
+        aging_buckets.bucket_order as part_bucket_order
+    from part_dated
+    left join aging_buckets
+        on {{ in_aging_bucket('part_dated', 'aging_buckets', 'part_days_past_due') }}
+),
+
+split_items as (
+    select
+        as_of_date,
+        entity_id,
+        customer_id,
+        item_id,
+        item_type,
+        instalment_number,
+        instalment_count,
+        document_id,
+        document_number,
+        issue_date,
+        part_due_date as due_date,
+        currency,
+        coalesce(instalment_amount, amount) as amount,
+        part_open_amount as open_amount,
+        base_currency,
+        fx_rate_to_base,
+        part_open_amount_base as open_amount_base,
+        part_days_past_due as days_past_due,
+        part_aging_bucket as aging_bucket,
+        part_bucket_order as bucket_order,
+        coalesce(part_days_past_due > 0, false) as is_overdue,
+        is_disputed,
+        is_unapplied_credit,
+        case when is_last_part then gross_open_amount else 0 end as gross_open_amount,
+        case
+            when is_last_part then gross_open_amount_base else 0
+        end as gross_open_amount_base,
+        case when is_last_part then netted_amount else 0 end as netted_amount
+    from part_bucketed
+),
+
+fx_differences as (
+    select
+        as_of_date,
+        entity_id,
+        customer_id,
+        item_id,
+        item_type,
+        cast(null as integer) as instalment_number,
+        cast(null as integer) as instalment_count,
+        document_id,
+        document_number,
+        issue_date,
+        due_date,
+        currency,
+        amount,
+        open_amount,
+        base_currency,
+        fx_rate_to_base,
+        open_amount_base,
+        days_past_due,
+        aging_bucket,
+        bucket_order,
+        is_overdue,
+        is_disputed,
+        is_unapplied_credit,
+        gross_open_amount,
+        gross_open_amount_base,
+        netted_amount
+    from differences
+),
+
+final as (
+    select * from split_items
     union all
-    select * from differences
+    select * from fx_differences
 )
 
 select * from final
