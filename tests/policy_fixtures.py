@@ -8,12 +8,14 @@ history added for a contact rule does not change the expected-value choice.
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterable
 from dataclasses import astuple, dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
+from schwifty import IBAN
 
 from models_ml.policy import decide_actions, run_id_for
 from models_ml.policy.uplift import Uplift, prior_uplift
@@ -222,8 +224,10 @@ def build_warehouse(
     consents: Iterable[Consent] | None = None,
     events: Iterable[PspEvent] = (),
     allocations: Iterable[Allocation] = (),
+    without_collection_account: Iterable[str] = (),
 ) -> None:
-    """(Re)create marts.*, staging.* and ml.invoice_scores holding exactly these rows."""
+    """(Re)create marts.*, staging.* and ml.invoice_scores holding exactly these rows; every
+    entity has a collection account but those in `without_collection_account`."""
     customers, items = list(customers), list(items)
     for schema in ("marts", "ml", "staging"):
         con.execute(f"create schema if not exists {schema}")
@@ -236,7 +240,7 @@ def build_warehouse(
         "credit_limit decimal(18,2)",
         [(*astuple(customer), None, None) for customer in customers],
     )
-    _entities(con, customers)
+    _entities(con, customers, set(without_collection_account))
     _staging_customers(con, customers)
     _table(
         con,
@@ -306,17 +310,33 @@ def build_warehouse(
     )
 
 
-def _entities(con: duckdb.DuckDBPyConnection, customers: list[Customer]) -> None:
+def collection_iban(entity_id: str) -> IBAN:
+    """A valid IBAN of the entity's country at a bank of schwifty's registry, stable per id."""
+    return IBAN.random(country_code=_country(entity_id), random=random.Random(entity_id))
+
+
+def _entities(
+    con: duckdb.DuckDBPyConnection, customers: list[Customer], without_account: set[str]
+) -> None:
     entity_ids = sorted({customer.entity_id for customer in customers} | {"E1"})
+    rows = []
+    for entity in entity_ids:
+        iban = None if entity in without_account else collection_iban(entity)
+        rows.append(
+            (
+                *(entity, f"Entity {entity} B.V.", "wholesale", _country(entity), "EUR"),
+                "Europe/Berlin",
+                str(iban) if iban else None,
+                str(iban.bic) if iban and iban.bic else None,
+            )
+        )
     _table(
         con,
         "marts.dim_entities",
         "entity_id varchar, entity_name varchar, division varchar, country_code varchar, "
-        "base_currency varchar, time_zone varchar",
-        [
-            (entity, f"Entity {entity} B.V.", "wholesale", _country(entity), "EUR", "Europe/Berlin")
-            for entity in entity_ids
-        ],
+        "base_currency varchar, time_zone varchar, collection_iban varchar, "
+        "collection_bic varchar",
+        rows,
     )
 
 

@@ -23,7 +23,7 @@ from models_ml.policy.epc import (
     iban_is_valid,
     write_qr_png,
 )
-from models_ml.policy.providers import DemoPaymentProvider, PaymentRequest
+from models_ml.policy.providers import CreditorAccount, DemoPaymentProvider, PaymentRequest
 from models_ml.policy.render import LANGUAGES, InvoiceLine, MessageInput, default_renderer
 
 SNAPSHOTS = Path(__file__).resolve().parent / "snapshots" / "messages"
@@ -125,8 +125,9 @@ def test_qr_png_uses_error_correction_m(tmp_path):
 # --- payment provider ---------------------------------------------------------------------
 
 
-def test_demo_provider_gives_stable_links_and_valid_accounts():
-    provider = DemoPaymentProvider({"E1": ("Acme B.V.", "NL"), "E2": ("Brno s.r.o.", "CZ")})
+def test_demo_provider_gives_stable_links_and_the_entities_own_accounts():
+    account = CreditorAccount("Acme B.V.", IBAN, "ABNANL2A")
+    provider = DemoPaymentProvider({"E1": "Acme B.V.", "E2": "Brno s.r.o."}, {"E1": account})
     request = PaymentRequest("run-1", "E1", "c1", ("INV-1",), Decimal("10.00"), "EUR")
 
     link = provider.payment_link(request)
@@ -135,9 +136,9 @@ def test_demo_provider_gives_stable_links_and_valid_accounts():
     assert link.startswith("https://pay.demo.invalid/E1/")
     other = PaymentRequest("run-1", "E1", "c1", ("INV-1",), Decimal("10.01"), "EUR")
     assert provider.payment_link(other) != link
-    for entity in ("E1", "E2"):
-        assert iban_is_valid(provider.creditor_account(entity).iban)
-    assert provider.creditor_account("nope") is None
+    assert provider.creditor_account("E1") == account
+    assert provider.creditor_account("E2") is None and provider.creditor_name("E2") == "Brno s.r.o."
+    assert provider.creditor_account("nope") is None and provider.creditor_name("nope") == "nope"
 
 
 # --- rendered messages against reviewed snapshots -----------------------------------------

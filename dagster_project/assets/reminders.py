@@ -12,8 +12,9 @@ from dagster_project.resources import WarehouseResource
 from models_ml.policy import SegmentsConfigError, decide_actions, export_reminder_run, load_segments
 
 # What the decision reads: open items and balances, customers and entities (for the team's
-# country and holidays), payment signals, the contact history (quiet period, steps sent,
-# uplift) and the invoice history (late payers, uplift).
+# country and holidays, and the collection account of the QR code), payment signals, the
+# contact history (quiet period, steps sent, uplift), the invoice history (late payers,
+# uplift), arrangements in force and channel consents.
 DECISION_MARTS = [
     AssetKey(["marts", name])
     for name in (
@@ -24,6 +25,8 @@ DECISION_MARTS = [
         "fct_payment_signals",
         "fct_contacts",
         "fct_invoices",
+        "fct_arrangements",
+        "fct_contact_consents",
     )
 ]
 # What the hand-over reads besides the decision: late PSP events (re-check up to the cut-off)

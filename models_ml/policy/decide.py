@@ -17,6 +17,7 @@ from pathlib import Path
 
 import duckdb
 
+from models_ml.policy.accounts import load_collection_accounts
 from models_ml.policy.config import load_segments
 from models_ml.policy.inputs import OPT_IN_CHANNELS, load_optional_inputs
 from models_ml.policy.model import SEPA_COUNTRIES, SegmentsConfig
@@ -78,6 +79,7 @@ def decide_with_config(
     uplift = uplift or estimate_uplift(con, as_of)
     load_rules(con, config, as_of, uplift)
     load_optional_inputs(con)
+    load_collection_accounts(con)
     params = _parameters(config, as_of)
     con.execute(INVOICES_SQL, {"as_of": as_of})
     con.execute(DEBTORS_SQL, _pick(params, DEBTORS_SQL))
@@ -167,6 +169,8 @@ def _store(
         "default_language": config.default_language,
         "uplift_source": uplift.source,
         "languages": list(LANGUAGES),
+        "sepa_countries": sorted(SEPA_COUNTRIES),
+        "qr_currencies": list(config.offer_rules.epc_qr_currencies),
     }
     con.begin()
     try:
@@ -239,6 +243,17 @@ def _log_outcome(con: duckdb.DuckDBPyConnection, run_id: str) -> int:
         SCHEMA,
         ", ".join(f"{reason} {count}" for reason, count in counts.items()) or "none open",
     )
+    no_account = con.execute(
+        f"select count(*) from {SCHEMA}.debtor_actions "
+        "where run_id = ? and list_contains(reason_codes, 'no_collection_account')",
+        [run_id],
+    ).fetchone()[0]
+    if no_account:
+        log.warning(
+            "%s: %d debtors get no EPC QR code: their entity has no valid collection account",
+            run_id,
+            no_account,
+        )
     paid = con.execute(
         "select payment_state, count(*) from policy_invoices "
         "where payment_state is not null group by payment_state order by payment_state"

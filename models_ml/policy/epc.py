@@ -19,20 +19,14 @@ from pathlib import Path
 
 import segno
 
+from models_ml.policy.accounts import bic_is_valid, iban_is_valid
+
 MAX_PAYLOAD_BYTES = 331
 MAX_AMOUNT = Decimal("999999999.99")
 
 
 class EpcError(ValueError):
     """A field breaks EPC069-12; the message names the field."""
-
-
-def iban_is_valid(iban: str) -> bool:
-    """Format and ISO 13616 check digits (mod 97 = 1)."""
-    if not re.fullmatch(r"[A-Z]{2}\d{2}[A-Z0-9]{11,30}", iban):
-        return False
-    rearranged = iban[4:] + iban[:4]
-    return int("".join(str(int(char, 36)) for char in rearranged)) % 97 == 1
 
 
 def creditor_reference_is_valid(reference: str) -> bool:
@@ -67,8 +61,10 @@ def epc_payload(
     iban = iban.replace(" ", "").upper()
     if not iban_is_valid(iban):
         raise EpcError("iban: not a valid IBAN")
-    if bic is not None and not re.fullmatch(r"[A-Z]{6}[A-Z0-9]{2}([A-Z0-9]{3})?", bic):
-        raise EpcError("bic: expected 8 or 11 letters and digits")
+    if bic is not None and not (
+        re.fullmatch(r"[A-Z]{6}[A-Z0-9]{2}([A-Z0-9]{3})?", bic) and bic_is_valid(bic)
+    ):
+        raise EpcError("bic: expected 8 or 11 letters and digits forming a valid BIC")
     name = name.strip()
     if not name or len(name) > 70:
         raise EpcError("name: needs 1 to 70 characters")

@@ -1,4 +1,5 @@
-"""Inputs the contact rules need that the input contract does not carry yet.
+"""Inputs of the contact rules besides the ledger marts (contract tables `arrangements` and
+`contact_consents`, instalment plans; see docs/decisions.md D37).
 
 - Arrangements (payment plans, promises to pay): while one is in force the debtor is not
   reminded. Read from `marts.fct_arrangements` (entity_id, customer_id, arrangement_type
@@ -10,8 +11,9 @@
   not deducted twice from an open amount that already reflects it. Read from
   `staging.stg_erp__allocations`; no mart carries allocations by source.
 
-When a table is missing the rule has nothing to go on: no arrangement is in force, no
-consent is recorded, no PSP payment counts as booked; the run's log says so.
+When a table is missing (a warehouse built before it) the rule has nothing to go on: no
+arrangement is in force, no consent is recorded, no PSP payment counts as booked; the run's
+log says so.
 """
 
 from __future__ import annotations

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import duckdb
 
+from models_ml.policy.accounts import collection_accounts
 from models_ml.policy.epc import (
     EpcError,
     creditor_reference_is_valid,
@@ -72,11 +73,10 @@ class Outbound:
 
 
 def demo_provider(con: duckdb.DuckDBPyConnection) -> DemoPaymentProvider:
-    """The demo provider, with each entity's name and country from marts.dim_entities."""
-    rows = con.execute("select entity_id, entity_name, country_code from marts.dim_entities")
-    return DemoPaymentProvider(
-        {entity: (name, country) for entity, name, country in rows.fetchall()}
-    )
+    """The demo provider, with each entity's name and checked collection account from
+    marts.dim_entities."""
+    names, accounts = collection_accounts(con)
+    return DemoPaymentProvider(names, accounts)
 
 
 def build_messages(
@@ -148,8 +148,7 @@ def build_messages(
 
 
 def provider_name(provider: PaymentProvider, entity_id: str) -> str:
-    account = provider.creditor_account(entity_id)
-    return account.name if account else entity_id
+    return provider.creditor_name(entity_id)
 
 
 def _line(invoice: dict) -> InvoiceLine:

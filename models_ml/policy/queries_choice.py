@@ -48,7 +48,9 @@ due as (
             case
                 when list_contains($sepa_countries, debtors.country_code)
                     and totals.currency_count = 1
-                    and list_contains($qr_currencies, totals.currency) then ['epc_qr']
+                    and list_contains($qr_currencies, totals.currency)
+                    and debtors.entity_id in (select entity_id from policy_collection_accounts)
+                    then ['epc_qr']
                 else []
             end,
             list_filter(
@@ -442,7 +444,16 @@ final as (
                 case when left_out.has_paid_in_full and totals.invoice_count > 0
                     then 'paid_invoices_left_out' end,
                 case when left_out.has_paid_other_currency and totals.invoice_count > 0
-                    then 'paid_other_currency_left_out' end
+                    then 'paid_other_currency_left_out' end,
+                -- the QR code would be offered, but the entity has no collection account
+                case when decided.channel in ('email', 'letter', 'whatsapp')
+                    and list_contains($sepa_countries, decided.country_code)
+                    and totals.currency_count = 1
+                    and list_contains($qr_currencies, totals.any_currency)
+                    and decided.entity_id not in (
+                        select entity_id from policy_collection_accounts
+                    )
+                    then 'no_collection_account' end
             ],
             lambda code: code is not null
         ) as reason_codes,
