@@ -21,6 +21,7 @@ from dagster_project.assets.reminders import (
     segments_config,
 )
 from dagster_project.checks import ledger_checks
+from dagster_project.checks_raw import raw_checks
 from dagster_project.resources import WarehouseResource
 from dagster_project.sensors import landing_files_sensor
 from dagster_project.settings import GROUP_TIME_ZONE
@@ -52,7 +53,7 @@ defs = Definitions(
         reminder_run,
         published_warehouse,
     ],
-    asset_checks=ledger_checks,
+    asset_checks=[*ledger_checks, *raw_checks],
     jobs=[main_job],
     schedules=[daily_schedule],
     sensors=[landing_files_sensor],
