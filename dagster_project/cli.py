@@ -22,7 +22,7 @@ from dataclasses import asdict
 from datetime import date
 from pathlib import Path
 
-from dagster_project.settings import REPO_ROOT, get_settings
+from dagster_project.settings import REPO_ROOT, get_settings, load_env_file
 
 log = logging.getLogger("credit_stack")
 
@@ -116,6 +116,7 @@ def main(argv: list[str] | None = None) -> None:
     check = commands.add_parser("check-segments", help="validate a segments file and stop")
     check.add_argument("path", type=Path, nargs="?", help="default: CM_SEGMENTS_FILE")
     args = parser.parse_args(argv)
+    load_env_file()
 
     if args.command == "check-segments":
         raise SystemExit(check_segments(args.path))

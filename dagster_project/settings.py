@@ -91,6 +91,18 @@ class Settings:
         return {"threads": self.duckdb_threads, "memory_limit": self.duckdb_memory_limit}
 
 
+def load_env_file(path: Path | None = None) -> bool:
+    """Read `.env` (default: the repository's) into the environment, as `.env.example` says.
+
+    Variables already set in the shell win. The entry points (the CLI, the dashboard) call
+    this; `dagster dev` reads `.env` itself. True when a file was read.
+    """
+    from dotenv import load_dotenv
+
+    env_file = path or REPO_ROOT / ".env"
+    return env_file.is_file() and load_dotenv(env_file, override=False)
+
+
 def get_settings() -> Settings:
     """Read the environment now (not at import), so tests can point a run at a temp folder."""
     data_dir = _path("CM_DATA_DIR", REPO_ROOT / "data")

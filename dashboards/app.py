@@ -12,7 +12,7 @@ from __future__ import annotations
 import duckdb
 import streamlit as st
 
-from dagster_project.settings import get_settings
+from dagster_project.settings import get_settings, load_env_file
 from dashboards import context, data, login
 
 APP_TITLE = "Credit management"
@@ -53,6 +53,7 @@ def _sign_in_page() -> None:
 
 
 def main() -> None:
+    load_env_file()
     st.set_page_config(page_title=APP_TITLE, page_icon=":material/payments:", layout="wide")
 
     user = login.signed_in_user()
