@@ -247,6 +247,52 @@ def load_file(
         return FileLoad(source_file, table.name, lines, 0, lines)
 
 
+def append_staged(
+    con: duckdb.DuckDBPyConnection,
+    table: TableSpec,
+    missing: list[str],
+    formats: dict[str, str] | None,
+    source_file: str,
+    load_id: str,
+) -> tuple[int, int]:
+    """Validate the staged records (`landing_text`, `landing_rejected`), append the good ones
+    to the raw table and quarantine the rest with their reasons; (rows read, rows loaded).
+
+    Both loaders use it: the CSV/Parquet one here and the parsed-file one in `loader.py`.
+    """
+    _stage_validated(con, table, missing, formats)
+    columns = ", ".join(_cast(c) for c in table.columns)
+    con.execute(
+        f"""
+        insert into raw.{table.name} ({insert_columns(table)})
+        select {columns}, ?, source_row, ?, row_hash, current_timestamp
+        from landing_checked where reason is null order by source_row
+        """,
+        [source_file, load_id],
+    )
+    con.execute(
+        """
+        insert into raw._quarantine
+        select ?, ?, ?, source_row, reason, record, current_timestamp
+        from (
+            select source_row, reason, record from landing_checked where reason is not null
+            union all
+            select source_row, reason, record from landing_rejected
+        )
+        order by source_row
+        """,
+        [load_id, source_file, table.name],
+    )
+    counts = con.execute(
+        """
+        select
+            (select count(*) from landing_checked) + (select count(*) from landing_rejected),
+            (select count(*) from landing_checked where reason is null)
+        """
+    ).fetchone()
+    return (int(counts[0]), int(counts[1])) if counts else (0, 0)
+
+
 def _load_new_file(
     con: duckdb.DuckDBPyConnection,
     table: TableSpec,
@@ -265,38 +311,7 @@ def _load_new_file(
         for column in table.columns:
             if column.may_be_absent and column.name not in header:
                 con.execute(f"alter table landing_text add column {_quote(column.name)} varchar")
-        _stage_validated(con, table, missing, formats)
-
-        columns = ", ".join(_cast(c) for c in table.columns)
-        con.execute(
-            f"""
-            insert into raw.{table.name} ({insert_columns(table)})
-            select {columns}, ?, source_row, ?, row_hash, current_timestamp
-            from landing_checked where reason is null order by source_row
-            """,
-            [source_file, load_id],
-        )
-        con.execute(
-            """
-            insert into raw._quarantine
-            select ?, ?, ?, source_row, reason, record, current_timestamp
-            from (
-                select source_row, reason, record from landing_checked where reason is not null
-                union all
-                select source_row, reason, record from landing_rejected
-            )
-            order by source_row
-            """,
-            [load_id, source_file, table.name],
-        )
-        counts = con.execute(
-            """
-            select
-                (select count(*) from landing_checked) + (select count(*) from landing_rejected),
-                (select count(*) from landing_checked where reason is null)
-            """
-        ).fetchone()
-        rows_read, rows_loaded = (int(counts[0]), int(counts[1])) if counts else (0, 0)
+        rows_read, rows_loaded = append_staged(con, table, missing, formats, source_file, load_id)
         if missing and rows_read == 0:
             # No record to carry the reason: note the file itself (source_row null).
             con.execute(

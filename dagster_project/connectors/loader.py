@@ -24,11 +24,9 @@ import pyarrow as pa
 from dagster_project.connectors.landing import (
     METADATA_COLUMNS,
     FileLoad,
-    _cast,
     _sha256,
-    _stage_validated,
+    append_staged,
     ensure_raw_tables,
-    insert_columns,
 )
 from dagster_project.connectors.parsed import ParseError, ParseResult
 from dagster_project.contract import TableSpec
@@ -103,37 +101,7 @@ def _append(
     con: duckdb.DuckDBPyConnection, table: TableSpec, source_file: str, load_id: str
 ) -> tuple[int, int]:
     """Validate the staged records, append the good ones, quarantine the rest."""
-    _stage_validated(con, table, [])
-    columns = ", ".join(_cast(c) for c in table.columns)
-    con.execute(
-        f"""
-        insert into raw.{table.name} ({insert_columns(table)})
-        select {columns}, ?, source_row, ?, row_hash, current_timestamp
-        from landing_checked where reason is null order by source_row
-        """,
-        [source_file, load_id],
-    )
-    con.execute(
-        """
-        insert into raw._quarantine
-        select ?, ?, ?, source_row, reason, record, current_timestamp
-        from (
-            select source_row, reason, record from landing_checked where reason is not null
-            union all
-            select source_row, reason, record from landing_rejected
-        )
-        order by source_row
-        """,
-        [load_id, source_file, table.name],
-    )
-    counts = con.execute(
-        """
-        select
-            (select count(*) from landing_checked) + (select count(*) from landing_rejected),
-            (select count(*) from landing_checked where reason is null)
-        """
-    ).fetchone()
-    return (int(counts[0]), int(counts[1])) if counts else (0, 0)
+    return append_staged(con, table, [], None, source_file, load_id)
 
 
 def _quarantine_file(
