@@ -58,6 +58,15 @@ def make_book() -> CaseBook:
     later = book.case("plan_later")
     later.invoice("INV-2", "2026-12-01", "2026-12-31", "300.00")
     later.instalment("INV-2", 1, "2026-12-31", "300.00")
+    # Plans the ledger rejects (D38) are no arrangement: their debtors are reminded as usual.
+    short = book.case("plan_short")
+    short.invoice("INV-3", "2026-10-01", "2026-10-31", "300.00")
+    for number, due in ((1, "2026-10-31"), (2, "2026-11-30")):
+        short.instalment("INV-3", number, due, "100.00")
+    gap = book.case("plan_gap")
+    gap.invoice("INV-4", "2026-10-01", "2026-10-31", "200.00")
+    for number, due in ((1, "2026-10-31"), (3, "2026-12-31")):
+        gap.instalment("INV-4", number, due, "100.00")
 
     consent(book, "whatsapp", True, "2025-01-01T08:00:00")
     consent(book, "whatsapp", False, "2026-06-01T08:00:00")
@@ -96,6 +105,22 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         )
     assert result.success and not failed_nodes(result), failed_nodes(result)
     yield path
+
+
+def test_rejected_instalment_plans_are_no_arrangement(warehouse: Path) -> None:
+    rejected = query(
+        warehouse,
+        "select document_id from intermediate.int_instalment_plans_checked "
+        "where not is_usable order by 1",
+    )
+    arranged = query(
+        warehouse,
+        "select customer_id from marts.fct_arrangements "
+        "where customer_id in ('C-plan_short', 'C-plan_gap')",
+    )
+
+    assert [row["document_id"] for row in rejected] == ["INV-3", "INV-4"]
+    assert arranged == []
 
 
 def test_arrangements_as_of_the_run_date(warehouse: Path) -> None:

@@ -1,7 +1,9 @@
 -- What each debtor agreed to, as known on the as-of date: the arrangements the ERP records
--- (promises to pay, payment plans) and every invoice or debit note with an instalment plan,
--- as a payment plan from its issue date to its last instalment's due date. An arrangement
--- recorded after the as-of date, or a plan of a document issued after it, is left out.
+-- (promises to pay, payment plans) and every invoice or debit note with a usable instalment
+-- plan (int_instalments_planned: plans that fail the checks of int_instalment_plans_checked
+-- are left out, D38), as a payment plan from its issue date to its last instalment's due
+-- date. An arrangement recorded after the as-of date, or a plan of a document issued after
+-- it, is left out.
 with
 
 arrangements as (
@@ -9,7 +11,7 @@ arrangements as (
 ),
 
 instalments as (
-    select * from {{ ref('stg_erp__instalments') }}
+    select * from {{ ref('int_instalments_planned') }}
 ),
 
 documents as (
@@ -44,7 +46,6 @@ plans as (
         instalments.document_id,
         max(instalments.due_date) as last_due_date,
         sum(instalments.amount) as planned_amount,
-        count(distinct instalments.currency) as currency_count,
         min(instalments.currency) as currency
     from instalments
     group by instalments.entity_id, instalments.document_id
@@ -58,8 +59,8 @@ planned as (
         'payment_plan' as arrangement_type,
         documents.issue_date as valid_from,
         plans.last_due_date as valid_to,
-        case when plans.currency_count = 1 then plans.planned_amount end as promised_amount,
-        case when plans.currency_count = 1 then plans.currency end as currency,
+        plans.planned_amount as promised_amount,
+        plans.currency,
         plans.document_id,
         'instalments' as arrangement_source,
         documents.issue_date as recorded_date
@@ -68,7 +69,6 @@ planned as (
         on
             plans.entity_id = documents.entity_id
             and plans.document_id = documents.document_id
-    where documents.document_type in ('invoice', 'debit_note')
 ),
 
 unioned as (
