@@ -172,11 +172,14 @@ class Settled:
 
 @dataclass(frozen=True)
 class Arrangement:
+    """marts.fct_arrangements; an instalment plan names its invoice (document_id)."""
+
     customer_id: str
     arrangement_type: str
     valid_from: date
     valid_to: date | None = None
     entity_id: str = "E1"
+    document_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -282,7 +285,7 @@ def build_warehouse(
             con,
             "marts.fct_arrangements",
             "customer_id varchar, arrangement_type varchar, valid_from date, valid_to date, "
-            "entity_id varchar",
+            "entity_id varchar, document_id varchar",
             [astuple(arrangement) for arrangement in arrangements],
         )
     con.execute("drop table if exists marts.fct_contact_consents")

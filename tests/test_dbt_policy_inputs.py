@@ -12,7 +12,13 @@ import pytest
 from dbt_helpers import CaseBook, failed_nodes, query, run_dbt_build
 
 AS_OF = date(2026, 11, 30)
-SELECT = ["+fct_arrangements", "+fct_contact_consents", "dim_entities", "+dim_customers"]
+SELECT = [
+    "+fct_arrangements",
+    "+fct_contact_consents",
+    "dim_entities",
+    "+dim_customers",
+    "+fct_open_items",
+]
 
 
 def promise(book: CaseBook, name: str, valid: tuple[str, str | None], recorded: str) -> None:
@@ -55,6 +61,13 @@ def make_book() -> CaseBook:
     for number, due, amount in ((1, "2026-10-31", "100.00"), (2, "2026-11-30", "100.00")):
         plan.instalment("INV-1", number, due, amount)
     plan.instalment("INV-1", 3, "2026-12-30", "100.00")
+    # Paid on time: the first two instalments are settled, the third is due in 30 days.
+    kept = book.case("plan_kept")
+    kept.invoice("INV-5", "2026-10-01", "2026-10-31", "300.00")
+    for number, due in ((1, "2026-10-31"), (2, "2026-11-30"), (3, "2026-12-30")):
+        kept.instalment("INV-5", number, due, "100.00")
+    kept.payment("P-5a", "2026-10-30", "100.00", "INV-5")
+    kept.payment("P-5b", "2026-11-28", "100.00", "INV-5")
     later = book.case("plan_later")
     later.invoice("INV-2", "2026-12-01", "2026-12-31", "300.00")
     later.instalment("INV-2", 1, "2026-12-31", "300.00")
@@ -139,7 +152,26 @@ def test_arrangements_as_of_the_run_date(warehouse: Path) -> None:
          "arrangements", True),
         ("instalments:INV-1", "payment_plan", date(2026, 10, 1), date(2026, 12, 30),
          Decimal("300.00"), "EUR", "instalments", True),
+        ("instalments:INV-5", "payment_plan", date(2026, 10, 1), date(2026, 12, 30),
+         Decimal("300.00"), "EUR", "instalments", True),
     ]  # fmt: skip
+
+
+def test_a_plans_invoice_is_dated_by_its_oldest_open_instalment(warehouse: Path) -> None:
+    # What the reminder policy joins to tell a kept plan from a broken one (D40).
+    rows = query(
+        warehouse,
+        "select arrangements.arrangement_id, items.due_date, items.document_due_date, "
+        "items.days_past_due, items.open_amount from marts.fct_arrangements as arrangements "
+        "inner join marts.fct_open_items as items "
+        "on arrangements.entity_id = items.entity_id "
+        "and arrangements.document_id = items.item_id order by 1",
+    )
+
+    assert [tuple(row.values()) for row in rows] == [
+        ("instalments:INV-1", date(2026, 10, 31), date(2026, 10, 31), 30, Decimal("300.00")),
+        ("instalments:INV-5", date(2026, 12, 30), date(2026, 10, 31), -30, Decimal("100.00")),
+    ]
 
 
 def test_consent_in_force_is_the_latest_record_by_the_as_of_date(warehouse: Path) -> None:

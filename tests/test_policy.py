@@ -78,6 +78,7 @@ def test_shipped_segments_file_is_valid():
     assert config.language_by_country["CZ"] == "cs"
     assert "easter+1" in config.contact_rules.holidays["NL"]
     assert config.channels["phone"].capacity_per_day == 15
+    assert config.contact_rules.plan_grace_days == 14
     assert all(segment.holdout for segment in config.segments)
 
 
@@ -195,6 +196,10 @@ def test_unknown_key(tmp_path):
         (
             lambda d: d.update(contact_rules={"quiet_days": -1}),
             "contact_rules.quiet_days: expected a whole number >= 0, got -1",
+        ),
+        (
+            lambda d: d.update(contact_rules={"plan_grace_days": "two weeks"}),
+            "contact_rules.plan_grace_days: expected a whole number >= 0, got 'two weeks'",
         ),
         (
             lambda d: d.update(contact_rules={"holidays_file": "nowhere.yml"}),

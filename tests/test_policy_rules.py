@@ -22,6 +22,7 @@ from policy_fixtures import (
     Item,
     PspEvent,
     Score,
+    Signal,
     build_warehouse,
     days_before,
     decide,
@@ -147,6 +148,85 @@ def test_payment_plan_or_promise_in_force_holds_reminders(con, segments):
         "ended": "remind_overdue",
         "future": "remind_overdue",
         "open_ended": "payment_plan",
+    }
+
+
+def _plans_warehouse(con: duckdb.DuckDBPyConnection) -> None:
+    """Debtors on an instalment plan of 600.00 in three parts, each with another invoice 20
+    days overdue. fct_open_items dates a plan's invoice by its oldest open instalment (D38):
+    `kept` has paid every instalment due so far (the next is due in 10 days), `grace` has left
+    one unpaid for 14 days, `late` for 15; `paying` for 20 days, but a PSP payment the ERP has
+    not booked yet is on it; `disputed` for 20 days on a disputed invoice; `promised` for 20
+    days, and has since promised to pay."""
+    names = ("kept", "grace", "late", "paying", "disputed", "promised")
+    oldest_open = {"kept": -10, "grace": 14, "late": 15, "paying": 20, "disputed": 20}
+    items = [Item(f"{name}-2", name, ago(20), "100.00") for name in names]
+    items += [
+        Item(
+            f"{name}-plan",
+            name,
+            ago(oldest_open.get(name, 20)),
+            "400.00" if name == "kept" else "600.00",
+            amount="600.00",
+            is_disputed=name == "disputed",
+        )
+        for name in names
+    ]
+    arrangements = [
+        Arrangement(name, "payment_plan", ago(80), ago(-40), document_id=f"{name}-plan")
+        for name in names
+    ]
+    arrangements.append(Arrangement("promised", "promise_to_pay", ago(2), ago(-12)))
+    build_warehouse(
+        con,
+        AS_OF,
+        [Customer(name) for name in names],
+        items,
+        [Signal("paying-plan", "paid", paid_amount="200.00")],
+        arrangements=arrangements,
+    )
+
+
+def test_instalment_plan_is_broken_by_an_instalment_unpaid_beyond_the_grace_days(con, segments):
+    _plans_warehouse(con)
+
+    actions = decide(con, segments, AS_OF)
+
+    reasons = {name: row["reason_code"] for name, row in actions.items()}
+    assert reasons == {
+        "kept": "payment_plan",
+        "grace": "payment_plan",
+        "late": "remind_overdue",
+        "paying": "payment_plan",
+        "disputed": "payment_plan",
+        "promised": "promise_to_pay",
+    }
+    broken = {name for name, row in actions.items() if "plan_broken" in row["reason_codes"]}
+    assert broken == {"late", "promised"}
+    late = actions["late"]
+    assert late["action"] == "remind"
+    # a broken plan asks for the whole open amount of its invoice, dated by the missed part
+    assert sorted(late["document_ids"]) == ["late-2", "late-plan"]
+    assert (late["amount_due"], late["max_days_past_due"]) == (Decimal("700.00"), 20)
+
+
+def test_plan_grace_days_is_a_setting(con, tmp_path):
+    text = write_segments(tmp_path).read_text(encoding="utf-8")
+    relaxed = text.replace(
+        "max_contacts_per_month: 3\n", "max_contacts_per_month: 3\n  plan_grace_days: 30\n"
+    )
+    strict = text.replace(
+        "max_contacts_per_month: 3\n", "max_contacts_per_month: 3\n  plan_grace_days: 0\n"
+    )
+    assert relaxed != text and strict != text
+    _plans_warehouse(con)
+
+    relaxed_reasons = decide(con, write_segments(tmp_path, relaxed), AS_OF)
+    assert {n for n, row in relaxed_reasons.items() if row["action"] == "remind"} == set()
+    strict_reasons = decide(con, write_segments(tmp_path, strict), AS_OF)
+    assert {n for n, row in strict_reasons.items() if row["action"] == "remind"} == {
+        "grace",
+        "late",
     }
 
 

@@ -100,6 +100,7 @@ def _parameters(config: SegmentsConfig, as_of: date) -> dict[str, object]:
         "default_language": config.default_language,
         "quiet_days": rules.quiet_days,
         "max_per_month": rules.max_contacts_per_month,
+        "plan_grace_days": rules.plan_grace_days,
         "seed": config.experiment_seed,
         "max_pre_due_days": max(pre_due, default=0),
         "sepa_countries": sorted(SEPA_COUNTRIES),
@@ -253,6 +254,13 @@ def _log_outcome(con: duckdb.DuckDBPyConnection, run_id: str) -> int:
             "%s: %d debtors get no EPC QR code: their entity has no valid collection account",
             run_id,
             no_account,
+        )
+    broken = con.execute("select count(*) from policy_debtors where has_broken_plan").fetchone()[0]
+    if broken:
+        log.info(
+            "%s: %d debtors have a broken instalment plan (reason code plan_broken)",
+            run_id,
+            broken,
         )
     paid = con.execute(
         "select payment_state, count(*) from policy_invoices "

@@ -3,7 +3,9 @@
 
 - Arrangements (payment plans, promises to pay): while one is in force the debtor is not
   reminded. Read from `marts.fct_arrangements` (entity_id, customer_id, arrangement_type
-  'payment_plan' or 'promise_to_pay', valid_from, valid_to: null while open-ended).
+  'payment_plan' or 'promise_to_pay', valid_from, valid_to: null while open-ended, and
+  document_id: the invoice of an instalment plan, which the decision checks for a missed
+  instalment).
 - Consents per channel: a channel in OPT_IN_CHANNELS (WhatsApp) needs a recorded consent; any
   channel with a recorded refusal is not used. Read from `marts.fct_contact_consents`
   (entity_id, customer_id, channel, has_consent).
@@ -29,8 +31,8 @@ OPTIONAL_INPUTS = {
     "policy_arrangements": (
         "marts.fct_arrangements",
         "entity_id varchar, customer_id varchar, arrangement_type varchar, valid_from date, "
-        "valid_to date",
-        "entity_id, customer_id, arrangement_type, valid_from, valid_to",
+        "valid_to date, document_id varchar",
+        "entity_id, customer_id, arrangement_type, valid_from, valid_to, document_id",
         "true",
     ),
     "policy_consents": (

@@ -145,6 +145,9 @@ class ContactRules:
 
     quiet_days: int = 7
     max_contacts_per_month: int = 3
+    # An instalment plan is broken, and stops holding reminders back, once an instalment is
+    # unpaid more than this many days after its due date.
+    plan_grace_days: int = 14
     # Country -> public-holiday rules ("12-25", "easter+1", "2027-04-26"); see holidays.py.
     holidays: dict[str, tuple[str, ...]] = field(default_factory=dict)
 

@@ -17,12 +17,16 @@ CAPACITY_SCOPES = ("group", "division", "country", "entity")
 
 
 def parse_contact_rules(value: object, checker: Checker, folder: Path) -> ContactRules | None:
-    """Quiet period, monthly maximum and the holidays file (relative to the segments file)."""
+    """Quiet period, monthly maximum, grace days of an instalment plan and the holidays file
+    (relative to the segments file)."""
     if value is None:
         return ContactRules()
     where = "contact_rules"
     fields = checker.mapping(
-        value, where, (), ("quiet_days", "max_contacts_per_month", "holidays_file")
+        value,
+        where,
+        (),
+        ("quiet_days", "max_contacts_per_month", "plan_grace_days", "holidays_file"),
     )
     if fields is None:
         return None
@@ -36,14 +40,22 @@ def parse_contact_rules(value: object, checker: Checker, folder: Path) -> Contac
         at(where, "max_contacts_per_month"),
         1,
     )
+    grace = checker.integer(
+        fields.get("plan_grace_days", defaults.plan_grace_days), at(where, "plan_grace_days"), 0
+    )
     holidays: dict[str, tuple[str, ...]] = {}
     if "holidays_file" in fields:
         name = checker.text(fields["holidays_file"], at(where, "holidays_file"))
         if name is not None:
             holidays = parse_holidays(folder / name, at(where, "holidays_file"), checker)
-    if quiet is None or monthly is None:
+    if quiet is None or monthly is None or grace is None:
         return None
-    return ContactRules(quiet_days=quiet, max_contacts_per_month=monthly, holidays=holidays)
+    return ContactRules(
+        quiet_days=quiet,
+        max_contacts_per_month=monthly,
+        plan_grace_days=grace,
+        holidays=holidays,
+    )
 
 
 def parse_offer_rules(value: object, checker: Checker) -> OfferRules | None:

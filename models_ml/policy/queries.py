@@ -10,9 +10,10 @@ score and band, the segment, the contact history, arrangements in force, the hol
 the next step of the strategy, the offers the message may make, and `blocked_reason`: the
 first contact rule that stops a reminder (null when a step is due).
 
-Parameters: $as_of, $unscored_band, $quiet_days, $max_per_month, $seed, $max_pre_due_days,
-offer rule thresholds ($qr_currencies ...). Policy tables come from `rules.load_rules`, and
-policy_arrangements and policy_psp_allocations from `inputs.load_optional_inputs`.
+Parameters: $as_of, $unscored_band, $quiet_days, $max_per_month, $plan_grace_days, $seed,
+$max_pre_due_days, offer rule thresholds ($qr_currencies ...). Policy tables come from
+`rules.load_rules`, and policy_arrangements and policy_psp_allocations from
+`inputs.load_optional_inputs`.
 """
 
 INVOICES_SQL = """
@@ -156,10 +157,35 @@ contacts as (
     where as_of_date < $as_of
 ),
 
+-- An instalment plan is broken once its invoice's oldest open instalment (the due date of
+-- fct_open_items) is more than $plan_grace_days days late: it then holds nothing back. A
+-- disputed invoice does not break it, nor does one with a PSP payment the ERP has not booked
+-- yet (which instalments that pays is known once it is booked).
+arrangements_in_force as (
+    select
+        arrangements.entity_id,
+        arrangements.customer_id,
+        arrangements.arrangement_type,
+        coalesce(
+            invoices.days_past_due > $plan_grace_days
+            and not invoices.is_disputed
+            and invoices.payment_state is null,
+            false
+        ) as is_broken,
+    from policy_arrangements as arrangements
+    left join policy_invoices as invoices
+        on arrangements.entity_id = invoices.entity_id
+        and arrangements.document_id = invoices.document_id
+    where arrangements.valid_from <= $as_of and coalesce(arrangements.valid_to >= $as_of, true)
+),
+
 arrangements as (
-    select entity_id, customer_id, min(arrangement_type) as arrangement_type,
-    from policy_arrangements
-    where valid_from <= $as_of and coalesce(valid_to >= $as_of, true)
+    select
+        entity_id,
+        customer_id,
+        min(arrangement_type) filter (where not is_broken) as arrangement_type,
+        bool_or(is_broken) as has_broken_plan,
+    from arrangements_in_force
     group by entity_id, customer_id
 ),
 
@@ -283,6 +309,7 @@ profiles as (
         coalesce(levels_sent.max_level_sent, 0) as max_level_sent,
         coalesce(levels_sent.pre_due_sent, false) as pre_due_sent,
         arrangements.arrangement_type,
+        coalesce(arrangements.has_broken_plan, false) as has_broken_plan,
         (md5_number($seed || '|' || debtor_invoices.entity_id || '|' || debtor_invoices.customer_id)
             % 1000000)::double / 1000000 as holdout_draw,
     from debtor_invoices

@@ -435,6 +435,7 @@ final as (
                 'arm:' || decided.experiment_arm,
                 case when decided.step_level is not null then 'step:' || decided.step_level end,
                 case when decided.escalation <> 'none' then 'escalation:' || decided.escalation end,
+                case when decided.has_broken_plan then 'plan_broken' end,
                 case when decided.is_fallback then 'channel_fallback' end,
                 case when decided.moved_from is not null
                     then 'capacity_moved:' || array_to_string(decided.moved_from, ',') end,

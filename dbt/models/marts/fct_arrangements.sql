@@ -3,7 +3,7 @@
 -- plan (int_instalments_planned: plans that fail the checks of int_instalment_plans_checked
 -- are left out, D38), as a payment plan from its issue date to its last instalment's due
 -- date. An arrangement recorded after the as-of date, or a plan of a document issued after
--- it, is left out.
+-- it, is left out. Whether a plan is still kept is the reminder policy's call (D40).
 with
 
 arrangements as (
