@@ -6,13 +6,17 @@ from __future__ import annotations
 from decimal import Decimal
 from functools import partial
 
-from connector_samples import ADYEN_HMAC_KEY, BUCKAROO_SECRET, CAMT, MT940, PSP
+import pytest
+from connector_samples import ADYEN_HMAC_KEY, BUCKAROO_SECRET, CAMT, ERP, MT940, PSP
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from lxml import etree
 from test_connectors_bank import balance, camt053, entry
 
 from dagster_project.connectors.bank.camt import parse_camt
 from dagster_project.connectors.bank.mt94x import parse_mt94x
+from dagster_project.connectors.erp.ubl import parse_ubl
+from dagster_project.connectors.erp.xaf import parse_xaf
 from dagster_project.connectors.parsed import ParseError, ParseResult
 from dagster_project.connectors.psp import adyen, buckaroo, mollie, stripe
 
@@ -36,7 +40,10 @@ PARSERS = {
     "stripe": (
         stripe.parse_stripe, PSP / "stripe/dj-stripe/charge_ch_fakefakefakefakefake0001.json"
     ),
+    "xaf": (parse_xaf, ERP / "xaf/banana-accounting/XmlAuditfileFinancieel3.2_test.xml"),
+    "ubl": (parse_ubl, ERP / "ubl/peppol-bis-3/base-example.xml"),
 }  # fmt: skip
+XML_PARSERS = ("camt", "xaf", "ubl")
 
 
 def parse_or_reject(name: str, data: bytes) -> ParseResult | None:
@@ -64,6 +71,31 @@ def test_damaged_samples_never_crash(name, cut, junk):
     original = PARSERS[name][1].read_bytes()
     position = int(len(original) * cut)
     parse_or_reject(name, original[:position] + junk + original[position + len(junk) :])
+
+
+# Text that looks like a number or a date but is not quite one, and text of any kind.
+FIELD_TEXT = st.one_of(st.text(max_size=12), st.from_regex(r"[0-9.,eE+_ -]{1,12}", fullmatch=True))
+
+
+@pytest.mark.parametrize("name", XML_PARSERS)
+@FAST
+@given(data=st.data())
+def test_any_text_in_a_number_or_date_field_never_crashes(name, data):
+    """Well-formed XML with one amount, date or code replaced: an error or a row, not a crash."""
+    root = etree.fromstring(PARSERS[name][1].read_bytes())
+    fields = [
+        node
+        for node in root.iter()
+        if isinstance(node.tag, str)
+        and len(node) == 0
+        and any(c.isdigit() for c in node.text or "")
+    ]
+    field = data.draw(st.sampled_from(fields), label="field")
+    try:
+        field.text = data.draw(FIELD_TEXT, label="text")
+    except ValueError:  # a control character that XML cannot hold
+        return
+    parse_or_reject(name, etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
 
 
 amounts = st.decimals(min_value=Decimal("0.01"), max_value=Decimal("99999999.99"), places=2)

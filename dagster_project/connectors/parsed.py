@@ -8,9 +8,11 @@ out, a reference whose check digit fails) in `warnings`.
 
 from __future__ import annotations
 
+import re
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 # ISO 4217 currencies whose minor unit is not 1/100 (PSPs send amounts in minor units).
@@ -38,6 +40,16 @@ CURRENCY_EXPONENTS = {
     ),
     **dict.fromkeys(("BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"), 3),
 }
+
+
+# An amount as XML (xs:decimal) and the PSPs' APIs write it: a sign, ASCII digits and at most
+# one decimal point. Python's Decimal would also read "1,000" (after a comma swap), "1e3",
+# "1_000" and other scripts' digits; each of those is a guess, so they are refused.
+PLAIN_DECIMAL = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)")
+# A date as XML writes it (xs:date, with an optional time zone), or a date-time whose date is
+# taken as written; nothing else may follow the date.
+ZONE = r"(Z|[+-][0-9]{2}:[0-9]{2})"
+ISO_DATE = re.compile(rf"([0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}})({ZONE}|T[0-9]{{2}}:[0-9:.]*{ZONE}?)?")
 
 
 class ParseError(ValueError):
@@ -85,14 +97,16 @@ class ParseResult:
 
 
 def decimal_amount(value: object, source: str, what: str) -> Decimal:
-    """An exact Decimal from text or an int; never through float."""
+    """An exact Decimal from plain decimal text, an int or a Decimal; never through float."""
     if isinstance(value, bool) or value is None or isinstance(value, float):
         # A float has already lost exactness; JSON parsers here read numbers as Decimal.
         raise ParseError(source, f"{what} {value!r} is not an exact amount")
-    try:
-        amount = Decimal(str(value).strip().replace(",", "."))
-    except InvalidOperation:
-        raise ParseError(source, f"{what} {value!r} is not a number") from None
+    if isinstance(value, int | Decimal):
+        amount = Decimal(value)
+    elif PLAIN_DECIMAL.fullmatch(str(value).strip()):
+        amount = Decimal(str(value).strip())
+    else:
+        raise ParseError(source, f"{what} {value!r} is not a number (digits, one decimal point)")
     if not amount.is_finite():
         raise ParseError(source, f"{what} {value!r} is not a finite amount")
     return amount
@@ -131,7 +145,9 @@ def epoch_timestamp(value: object, source: str) -> datetime:
 
 
 def iso_date(value: str, source: str) -> date:
-    try:
-        return date.fromisoformat(value.strip()[:10])
-    except (ValueError, AttributeError):
-        raise ParseError(source, f"date {value!r} is not an ISO date") from None
+    """The date of an xs:date or a date-time, as written (a time zone does not move it)."""
+    found = ISO_DATE.fullmatch(value.strip()) if isinstance(value, str) else None
+    if found:
+        with suppress(ValueError):  # a 13th month or a 30 February falls through
+            return date.fromisoformat(found.group(1))
+    raise ParseError(source, f"date {value!r} is not an ISO date")

@@ -3,8 +3,10 @@ payments into the canonical customers, documents and allocations tables.
 
 Open items come from the customer sub-ledger (`subledgers/subledger/sbLine`, type CS in the
 reference example and CU in vendor exports): mutation type I is a document (debit = invoice,
-credit = credit note), P a payment. A file without sub-ledgers is rebuilt from the transaction
-lines that name a customer: sales journals give documents, bank and cash journals payments.
+credit = credit note), P a payment. `amnt` is in the file's currency; a line with a `currency`
+block is kept in that foreign currency (curAmnt in curCode). A file without sub-ledgers is
+rebuilt from the transaction lines that name a customer: sales journals give documents, bank and
+cash journals payments.
 XAF does not say whether a customer is a company or a consumer: the source config says so.
 """
 
@@ -50,14 +52,18 @@ def _parse_xml(data: bytes, source: str) -> etree._Element:
     return root
 
 
-def _customers(root: etree._Element, customer_type: str) -> list[Row]:
-    rows = []
+def _customers(root: etree._Element, customer_type: str, source: str, result: ParseResult) -> None:
     for node in root.iterfind(".//x:customersSuppliers/x:customerSupplier", NS):
         if _text(node, "x:custSupTp") not in CUSTOMER_TYPES:
             continue
         account = _text(node, "x:bankAccount/x:bankAccNr")
         limit = _text(node, "x:custCreditLimit")
-        rows.append(
+        try:
+            credit_limit = decimal_amount(limit, source, "custCreditLimit") if limit else None
+        except ParseError as error:
+            result.rejected.append(Rejected(CUSTOMERS.name, node.sourceline, error.problem))
+            continue
+        result.rows.append(
             Row(
                 CUSTOMERS.name,
                 node.sourceline,
@@ -70,24 +76,32 @@ def _customers(root: etree._Element, customer_type: str) -> list[Row]:
                     "email": _text(node, "x:eMail"),
                     "phone": _text(node, "x:telephone"),
                     "iban": account if account and references.is_valid_iban(account) else None,
-                    "credit_limit": Decimal(limit) if limit else None,
+                    "credit_limit": credit_limit,
                 },
             )
         )
-    return rows
 
 
-def _signed(node: etree._Element, source: str) -> tuple[Decimal, bool]:
-    """(amount, is_debit); the amount as printed, its side from amntTp."""
-    amount = decimal_amount(_text(node, "x:amnt"), source, f"line {node.sourceline}: amnt")
+def _signed(node: etree._Element, currency: str, source: str) -> tuple[Decimal, str, bool]:
+    """(amount, currency, is_debit): the amount as printed, its side from amntTp.
+
+    A line in a foreign currency gives curAmnt in curCode; amnt (in the file's currency) must
+    still be a valid amount.
+    """
+    where = f"line {node.sourceline}"
+    amount = decimal_amount(_text(node, "x:amnt"), source, f"{where}: amnt")
     side = _text(node, "x:amntTp")
     if side not in ("D", "C"):
-        raise ParseError(source, f"line {node.sourceline}: amntTp {side!r} is not D or C")
-    return amount, side == "D"
+        raise ParseError(source, f"{where}: amntTp {side!r} is not D or C")
+    foreign = _text(node, "x:currency/x:curCode")
+    if foreign:
+        amount = decimal_amount(_text(node, "x:currency/x:curAmnt"), source, f"{where}: curAmnt")
+        currency = foreign
+    return amount, currency, side == "D"
 
 
 def _document(node: etree._Element, currency: str, source: str, issue: str | None) -> Row:
-    amount, is_debit = _signed(node, source)
+    amount, currency, is_debit = _signed(node, currency, source)
     reference = _text(node, "x:invRef") or _text(node, "x:docRef")
     due = _text(node, "x:invDueDt")
     return Row(
@@ -100,7 +114,7 @@ def _document(node: etree._Element, currency: str, source: str, issue: str | Non
             "customer_id": _text(node, "x:custSupID"),
             "issue_date": iso_date(issue, source) if issue else None,
             "due_date": iso_date(due, source) if due else None,
-            "currency": _text(node, "x:currency/x:curCode") or currency,
+            "currency": currency,
             "amount": amount,
             "payment_reference": None,
         },
@@ -108,7 +122,7 @@ def _document(node: etree._Element, currency: str, source: str, issue: str | Non
 
 
 def _allocation(node: etree._Element, currency: str, source: str, booked: str | None) -> Row:
-    amount, is_debit = _signed(node, source)
+    amount, currency, is_debit = _signed(node, currency, source)
     invoice = _text(node, "x:invRef")
     key = ":".join(
         filter(None, (_text(node, "x:jrnID"), _text(node, "x:trNr"), _text(node, "x:trLineNr")))
@@ -121,7 +135,7 @@ def _allocation(node: etree._Element, currency: str, source: str, booked: str | 
             "customer_id": _text(node, "x:custSupID"),
             "document_id": None if invoice in (None, "0") else invoice,
             "amount": -amount if is_debit else amount,  # a credit on the debtor is cash in
-            "currency": _text(node, "x:currency/x:curCode") or currency,
+            "currency": currency,
             "booked_date": iso_date(booked, source) if booked else None,
             "method": None,
             "source": "erp",
@@ -137,13 +151,13 @@ def _from_subledgers(root: etree._Element, currency: str, source: str, result: P
         for line in ledger.iterfind("x:sbLine", NS):
             if kind == "CU" and _text(line, "x:invPurSalTp") == "P":
                 continue  # Exact's CU ledger holds suppliers' purchase lines too
+            is_payment = _text(line, "x:mutTp") == "P"
+            read = _allocation if is_payment else _document
             try:
-                if _text(line, "x:mutTp") == "P":
-                    result.rows.append(_allocation(line, currency, source, _text(line, "x:invDt")))
-                else:
-                    result.rows.append(_document(line, currency, source, _text(line, "x:invDt")))
+                result.rows.append(read(line, currency, source, _text(line, "x:invDt")))
             except ParseError as error:
-                result.rejected.append(Rejected(DOCUMENTS.name, line.sourceline, error.problem))
+                table = ALLOCATIONS.name if is_payment else DOCUMENTS.name
+                result.rejected.append(Rejected(table, line.sourceline, error.problem))
 
 
 def _from_transactions(
@@ -160,14 +174,16 @@ def _from_transactions(
                 row = (_allocation if payments else _document)(line, currency, source, booked)
                 result.rows.append(row)
             except ParseError as error:
-                result.rejected.append(Rejected(DOCUMENTS.name, line.sourceline, error.problem))
+                table = ALLOCATIONS.name if payments else DOCUMENTS.name
+                result.rejected.append(Rejected(table, line.sourceline, error.problem))
 
 
 def parse_xaf(data: bytes, source: str, customer_type: str = "b2b") -> ParseResult:
     """Customers, open items and payments of one auditfile."""
     root = _parse_xml(data, source)
     currency = _text(root, "x:header/x:curCode") or "EUR"
-    result = ParseResult(rows=_customers(root, customer_type))
+    result = ParseResult()
+    _customers(root, customer_type, source, result)
     if root.find(".//x:subledgers/x:subledger", NS) is not None:
         _from_subledgers(root, currency, source, result)
     else:
