@@ -89,3 +89,22 @@ def test_qr_code_carries_the_entitys_iban_and_no_account_means_no_qr(con, tmp_pa
     code = segno.make_qr(expected, error="m", boost_error=False, encoding="utf-8")
     code.save(str(reference), kind="png", scale=4, border=4)
     assert (run_dir / rows["anna"]["qr_file"]).read_bytes() == reference.read_bytes()
+
+
+def test_messages_print_the_bank_transfer_details_of_an_entity_with_an_account(con, tmp_path):
+    _warehouse(con)
+    decide_actions(con, write_segments(tmp_path), AS_OF, uplift=prior_uplift())
+    run_dir = export_reminder_run(con, tmp_path / "exports", AS_OF, created_at=CREATED_AT)
+
+    messages = {
+        row["customer_id"]: row
+        for row in map(json.loads, (run_dir / "messages.jsonl").open(encoding="utf-8"))
+    }
+    iban = collection_iban("E1")
+    anna = messages["anna"]["body"]
+    assert messages["anna"]["channel"] == "email"
+    # the same account and text as the QR code, the IBAN in groups of four
+    assert "Begunstigde: Entity E1 B.V." in anna  # Dutch: the NL debtor's language
+    assert f"IBAN: {iban.formatted}" in anna and str(iban.bic) in anna
+    assert "Omschrijving: A-2 A-1" in anna
+    assert "IBAN" not in messages["dora"]["body"]

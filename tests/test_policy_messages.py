@@ -8,6 +8,7 @@ then read the diff of tests/snapshots/messages/ before committing it.
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -23,8 +24,15 @@ from models_ml.policy.epc import (
     iban_is_valid,
     write_qr_png,
 )
+from models_ml.policy.messages import bank_transfer_details
 from models_ml.policy.providers import CreditorAccount, DemoPaymentProvider, PaymentRequest
-from models_ml.policy.render import LANGUAGES, InvoiceLine, MessageInput, default_renderer
+from models_ml.policy.render import (
+    LANGUAGES,
+    BankTransfer,
+    InvoiceLine,
+    MessageInput,
+    default_renderer,
+)
 
 SNAPSHOTS = Path(__file__).resolve().parent / "snapshots" / "messages"
 IBAN = "NL91ABNA0417164300"  # the well-known example IBAN with valid check digits
@@ -179,6 +187,14 @@ def _message(language: str, channel: str, index: int) -> MessageInput:
         else ("payment_link", "pay_in_3"),
         payment_link="https://pay.demo.invalid/E1/0123456789abcdef0123",
         as_of=as_of,
+        # e-mails show a structured reference, letters the invoice numbers to quote
+        bank_transfer=BankTransfer(
+            "Velvex Wholesale B.V.",
+            IBAN,
+            "ABNANL2A",
+            reference="RF18539007547034" if channel == "email" else None,
+            description=None if channel == "email" else "INV-151 INV-152",
+        ),
     )
 
 
@@ -200,6 +216,37 @@ def test_rendered_message_matches_the_reviewed_snapshot(language, channel, index
         snapshot.write_text(text, encoding="utf-8")
     assert snapshot.is_file(), f"no snapshot yet: run with UPDATE_SNAPSHOTS=1 and review {snapshot}"
     assert text == snapshot.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("channel", CHANNELS)
+def test_bank_details_only_in_emails_and_letters_of_an_entity_with_an_account(channel):
+    message = _message("en", channel, 1)
+    without_bic = replace(message, bank_transfer=replace(message.bank_transfer, bic=None))
+    without_account = replace(message, bank_transfer=None)
+
+    body = default_renderer().render(message).body
+    no_bic = default_renderer().render(without_bic).body
+    no_account = default_renderer().render(without_account).body
+
+    long_form = channel in ("email", "letter")
+    assert ("IBAN: NL91 ABNA 0417 1643 00" in body) is long_form
+    assert ("BIC: ABNANL2A" in body) is long_form
+    assert "IBAN: NL91 ABNA 0417 1643 00" in no_bic if long_form else no_bic == body
+    assert "BIC" not in no_bic
+    assert "IBAN" not in no_account and "NL91" not in no_account
+
+
+def test_a_transfer_quotes_the_one_invoices_reference_else_the_invoice_numbers():
+    account = CreditorAccount("Acme B.V.", IBAN, None)
+    one = [{"number": "INV-1", "reference": "1234567890123456"}]
+    two = [*one, {"number": "INV-2", "reference": "RF18539007547034"}]
+
+    assert bank_transfer_details(account, one) == BankTransfer(
+        "Acme B.V.", IBAN, None, reference="1234567890123456"
+    )
+    assert bank_transfer_details(account, two).description == "INV-1 INV-2"
+    blank = [{"number": "INV-3", "reference": " "}]
+    assert bank_transfer_details(account, blank).reference is None
 
 
 def test_every_language_has_every_text():

@@ -21,7 +21,12 @@ import streamlit as st
 
 from dashboards.data import Scope, Warehouse, cursor, has_table, query, scoped
 from models_ml.policy.epc import EpcError, creditor_reference_is_valid, epc_payload
-from models_ml.policy.messages import RUN_ROWS_SQL, demo_provider, provider_name
+from models_ml.policy.messages import (
+    RUN_ROWS_SQL,
+    bank_transfer_details,
+    demo_provider,
+    provider_name,
+)
 from models_ml.policy.providers import PaymentProvider, PaymentRequest
 from models_ml.policy.render import InvoiceLine, MessageInput, default_renderer
 
@@ -92,6 +97,7 @@ def render(
     )
     offers = tuple(row["offers"])
     qr_png = _qr_png(provider, entity_id, amount, invoices) if _wants_qr(offers, row) else None
+    account = provider.creditor_account(entity_id)
     message = default_renderer().render(
         MessageInput(
             channel=row["channel"],
@@ -105,6 +111,7 @@ def render(
             offers=tuple(o for o in offers if o != "epc_qr" or qr_png is not None),
             payment_link=link,
             as_of=as_of,
+            bank_transfer=bank_transfer_details(account, invoices) if account else None,
         )
     )
     return Preview(message.subject, message.body, link, qr_png)

@@ -24,8 +24,19 @@ from models_ml.policy.epc import (
     epc_payload,
     write_qr_png,
 )
-from models_ml.policy.providers import DemoPaymentProvider, PaymentProvider, PaymentRequest
-from models_ml.policy.render import InvoiceLine, MessageInput, Renderer, default_renderer
+from models_ml.policy.providers import (
+    CreditorAccount,
+    DemoPaymentProvider,
+    PaymentProvider,
+    PaymentRequest,
+)
+from models_ml.policy.render import (
+    BankTransfer,
+    InvoiceLine,
+    MessageInput,
+    Renderer,
+    default_renderer,
+)
 
 log = logging.getLogger(__name__)
 
@@ -111,6 +122,7 @@ def build_messages(
                 except EpcError:
                     qr_errors += 1
             shown_offers = tuple(o for o in offers if o != "epc_qr" or qr_file is not None)
+            account = provider.creditor_account(entity)
             message = renderer.render(
                 MessageInput(
                     channel=channel,
@@ -124,6 +136,7 @@ def build_messages(
                     offers=shown_offers,
                     payment_link=link,
                     as_of=as_of,
+                    bank_transfer=bank_transfer_details(account, invoices) if account else None,
                 )
             )
             recipient = {"email": email, "letter": None}.get(channel, phone)
@@ -158,6 +171,17 @@ def _line(invoice: dict) -> InvoiceLine:
         invoice["amount"],
         invoice["currency"],
         invoice["days_past_due"],
+    )
+
+
+def bank_transfer_details(account: CreditorAccount, invoices: list[dict]) -> BankTransfer:
+    """What a transfer should quote: the invoice's own payment reference (RF, a Dutch
+    betalingskenmerk or whatever the ERP matches on) when the message lists one invoice
+    that has one, else the invoice numbers, as the QR code's text does."""
+    reference = (invoices[0]["reference"] or "").strip() if len(invoices) == 1 else ""
+    numbers = " ".join(invoice["number"] for invoice in invoices)[:140]  # SEPA remittance text
+    return BankTransfer(
+        account.name, account.iban, account.bic, reference or None, None if reference else numbers
     )
 
 

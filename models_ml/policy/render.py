@@ -3,7 +3,9 @@
 `models_ml/templates/<channel>.txt.j2` lays a message out (subject, invoice list, offers);
 `models_ml/templates/texts/<language>.yml` holds the sentences for each template kind and
 tone, themselves small Jinja snippets. Amounts and dates are formatted for the debtor's
-language and country with Babel. A language without texts falls back to English.
+language and country with Babel. A language without texts falls back to English. E-mails
+and letters also print the bank transfer details (beneficiary, IBAN in groups of four, BIC,
+what to quote) when the entity has a valid collection account; SMS and WhatsApp stay short.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from babel import Locale, UnknownLocaleError
 from babel.dates import format_date
 from babel.numbers import format_currency
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
+from schwifty import IBAN
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 LANGUAGES = ("nl", "en", "de", "fr", "cs")
@@ -38,6 +41,18 @@ class InvoiceLine:
 
 
 @dataclass(frozen=True)
+class BankTransfer:
+    """How to pay without the link: the entity's checked collection account and what to
+    quote, either the one listed invoice's payment reference or the invoice numbers."""
+
+    name: str
+    iban: str
+    bic: str | None = None
+    reference: str | None = None
+    description: str | None = None
+
+
+@dataclass(frozen=True)
 class MessageInput:
     """Everything one message says; names are read from staging, never from the marts."""
 
@@ -52,6 +67,8 @@ class MessageInput:
     offers: tuple[str, ...]
     payment_link: str
     as_of: date
+    # None when the entity has no valid collection account: the message then shows none.
+    bank_transfer: BankTransfer | None = None
 
 
 @dataclass(frozen=True)
@@ -153,4 +170,18 @@ class Renderer:
             "today": day(message.as_of),
             "offers": list(message.offers),
             "payment_link": message.payment_link,
+            "bank": _bank(message.bank_transfer),
         }
+
+
+def _bank(transfer: BankTransfer | None) -> dict[str, str | None] | None:
+    """The transfer details as printed: the IBAN in groups of four (schwifty)."""
+    if transfer is None:
+        return None
+    return {
+        "name": transfer.name,
+        "iban": IBAN(transfer.iban).formatted,
+        "bic": transfer.bic,
+        "reference": transfer.reference,
+        "description": transfer.description,
+    }
