@@ -7,6 +7,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from dagster_project.connectors.sample_report import FORMATS as FORMAT_NAMES
+from dagster_project.connectors.sample_report import ReconcileError, reconcile, report
 from dagster_project.connectors.samples import SAMPLES_DIR, load_landing, stage_samples
 
 pytestmark = pytest.mark.skipif(not SAMPLES_DIR.exists(), reason="samples not present")
@@ -106,3 +108,46 @@ def test_the_snapshot_sees_a_changed_value(loaded, tmp_path: Path):
     after = snapshot(con)
     assert after["bank_transactions"][0] == before["bank_transactions"][0]
     assert after["bank_transactions"] != before["bank_transactions"]
+
+
+def first_table(text: str) -> dict[str, list[str]]:
+    """The rows of the report's first Markdown table, by their first cell."""
+    lines = text.split("\n\n")[1].splitlines()[2:]
+    rows = [[cell.strip() for cell in line.strip("|").split("|")] for line in lines]
+    return {row[0]: row[1:] for row in rows}
+
+
+def test_the_sample_report_counts_every_format_and_reconciles(loaded):
+    con, _, _ = loaded
+
+    text = report(con)
+
+    table = first_table(text)
+    assert list(table) == [*FORMAT_NAMES, "**total**"]
+    for name, cells in table.items():
+        read, loaded_rows, quarantined = (int(value) for value in cells[-3:])
+        assert read == loaded_rows + quarantined, name
+    # files read, rejected whole, without rows, rows read, loaded, quarantined
+    assert table["CAMT"] == ["22", "1", "0", "48", "48", "0"]  # camt053.v2.wrong.xml
+    assert table["Adyen"][-3:] == ["11", "4", "7"]  # only the python-library items verify
+    assert table["UBL"][:2] == ["18", "1"]  # the CII file
+    assert table["CSV"] == ["4", "0", "0", "5037", "5037", "0"]  # the IBM sample, 4 tables
+    assert (
+        "| Buckaroo | record quarantined | psp_events | Buckaroo signature does not verify | 1 |"
+        in text
+    )
+
+
+def test_the_report_stops_on_a_load_that_does_not_reconcile(loaded, tmp_path: Path):
+    _, landing, _ = loaded
+    [knab] = (landing / "bank").glob("*/knab-*")
+    (tmp_path / "bank" / "E1").mkdir(parents=True)
+    (tmp_path / "bank" / "E1" / knab.name).write_bytes(knab.read_bytes())
+    con = duckdb.connect()
+    load_landing(con, tmp_path)
+    reconcile(con)
+
+    con.execute("delete from raw.bank_transactions")
+
+    with pytest.raises(ReconcileError, match=r"raw\.bank_transactions: .*knab-"):
+        report(con)
