@@ -16,6 +16,7 @@ import pytest
 
 from models_ml.policy import load_segments
 from models_ml.policy.simulation import report, simulate
+from models_ml.policy.tables import ensure_tables
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 END = date(2025, 2, 14)
@@ -66,6 +67,14 @@ def _world(folder: Path, effects: dict) -> tuple[Path, Path]:
         "else date '2025-02-05' + (i % 10)::int end as issue_date from range(90) as t(i))"
     )
     con.execute(f"create table marts.fct_open_items as select date '{END}' as as_of_date")
+    # What a main-job run leaves in the warehouse and the simulated world must not read: its
+    # own reminders tables, and arrangements as of the end date (here one in force for all).
+    ensure_tables(con)
+    con.execute(
+        "create table marts.fct_arrangements as select entity_id, customer_id, "
+        "'promise_to_pay' as arrangement_type, date '2025-01-01' as valid_from, "
+        "null::date as valid_to, null::varchar as document_id from marts.dim_customers"
+    )
     con.execute(
         "create table marts.fct_contacts (entity_id varchar, customer_id varchar, "
         "document_id varchar, sent_date date, channel varchar, tone varchar, offer varchar)"

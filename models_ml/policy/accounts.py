@@ -47,7 +47,8 @@ def collection_accounts(
         row[0]
         for row in con.execute(
             "select column_name from information_schema.columns "
-            "where table_schema = 'marts' and table_name = 'dim_entities'"
+            "where table_catalog = current_database() "
+            "and table_schema = 'marts' and table_name = 'dim_entities'"
         ).fetchall()
     }
     if set(ACCOUNT_COLUMNS) <= columns:

@@ -205,7 +205,8 @@ def recheck_payment_signals(
     """Take out or lower the run's invoices paid by the cut-off; return how many left it."""
     has_events = con.execute(
         "select count(*) from information_schema.tables "
-        "where table_schema = 'staging' and table_name = 'stg_psp__events'"
+        "where table_catalog = current_database() "
+        "and table_schema = 'staging' and table_name = 'stg_psp__events'"
     ).fetchone()[0]
     if not has_events:
         log.warning("%s: staging.stg_psp__events is missing; no re-check at hand-over", run_id)

@@ -61,7 +61,8 @@ def load_optional_inputs(con: duckdb.DuckDBPyConnection) -> None:
         schema, table = source.split(".")
         exists = con.execute(
             "select count(*) from information_schema.tables "
-            "where table_schema = ? and table_name = ?",
+            "where table_catalog = current_database() "
+            "and table_schema = ? and table_name = ?",
             [schema, table],
         ).fetchone()[0]
         if not exists:

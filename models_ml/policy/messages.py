@@ -215,7 +215,8 @@ def _names_source(con: duckdb.DuckDBPyConnection) -> str:
     """Names and addresses from staging (never copied into marts); nulls when missing."""
     exists = con.execute(
         "select count(*) from information_schema.tables "
-        "where table_schema = 'staging' and table_name = 'stg_erp__customers'"
+        "where table_catalog = current_database() "
+        "and table_schema = 'staging' and table_name = 'stg_erp__customers'"
     ).fetchone()[0]
     if not exists:
         log.warning("staging.stg_erp__customers is missing; messages use customer ids as names")

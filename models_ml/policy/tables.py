@@ -132,12 +132,15 @@ def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
     derived table (a re-run rebuilds it) but stops on a table of handed-over runs.
     """
     con.execute(f"create schema if not exists {SCHEMA}")
+    # Only the connection's own database counts: the simulation attaches the demo warehouse
+    # beside its in-memory world, and that one's reminders tables are not the world's.
     for table, columns in TABLES.items():
         existing = [
             row[0]
             for row in con.execute(
                 "select column_name from information_schema.columns "
-                "where table_schema = ? and table_name = ? order by ordinal_position",
+                "where table_catalog = current_database() "
+                "and table_schema = ? and table_name = ? order by ordinal_position",
                 [SCHEMA, table],
             ).fetchall()
         ]

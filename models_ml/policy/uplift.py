@@ -98,7 +98,8 @@ def _recorded_holdouts(con: duckdb.DuckDBPyConnection) -> None:
         row[0]
         for row in con.execute(
             "select column_name from information_schema.columns "
-            "where table_schema = 'reminders' and table_name = 'debtor_actions'"
+            "where table_catalog = current_database() "
+            "and table_schema = 'reminders' and table_name = 'debtor_actions'"
         ).fetchall()
     }
     source = "select null::varchar as entity_id, null::varchar as document_id, "
@@ -114,7 +115,8 @@ def _recorded_holdouts(con: duckdb.DuckDBPyConnection) -> None:
 def _payment_signals(con: duckdb.DuckDBPyConnection) -> None:
     """The PSP's paid time per invoice, when the warehouse has the mart."""
     exists = con.execute(
-        "select count(*) from information_schema.columns where table_schema = 'marts' "
+        "select count(*) from information_schema.columns "
+        "where table_catalog = current_database() and table_schema = 'marts' "
         "and table_name = 'fct_payment_signals' and column_name = 'paid_at'"
     ).fetchone()[0]
     source = (
