@@ -118,22 +118,25 @@ def what_if_effects(
 
 
 def top_factors(effects: pd.DataFrame, frame: pd.DataFrame, n: int = N_FACTORS) -> pd.DataFrame:
-    """The `n` largest effects per row in words: `factor_1` .. `factor_n`."""
-    magnitude = effects.abs().to_numpy()
-    order = np.argsort(-magnitude, axis=1, kind="stable")[:, :n]
-    names = effects.columns.to_numpy()
-    rows = []
-    for position, index in enumerate(frame.index):
-        texts = []
-        for column in order[position]:
-            feature, effect = names[column], effects.iloc[position, column]
-            if abs(effect) < MIN_EFFECT:
-                break
-            texts.append(
-                f"{describe(feature, frame.at[index, feature])}: {effect * 100:+.0f} points"
-            )
-        rows.append(texts + [None] * (n - len(texts)))
-    return pd.DataFrame(rows, columns=[f"factor_{i + 1}" for i in range(n)], index=frame.index)
+    """The `n` largest effects per row in words: `factor_1` .. `factor_n`.
+
+    A row lists its effects from the largest down and stops at the first below `MIN_EFFECT`.
+    """
+    values = effects.to_numpy()
+    order = np.argsort(-np.abs(values), axis=1, kind="stable")[:, :n]
+    largest = np.take_along_axis(values, order, axis=1)
+    shown = np.logical_and.accumulate(~(np.abs(largest) < MIN_EFFECT), axis=1)
+
+    texts = np.full((len(frame), n), None, dtype=object)
+    for column, feature in enumerate(effects.columns):
+        own_values = frame[feature].to_numpy()
+        for rank in range(order.shape[1]):
+            rows = np.flatnonzero(shown[:, rank] & (order[:, rank] == column))
+            texts[rows, rank] = [
+                f"{describe(feature, own_values[row])}: {largest[row, rank] * 100:+.0f} points"
+                for row in rows
+            ]
+    return pd.DataFrame(texts, columns=[f"factor_{i + 1}" for i in range(n)], index=frame.index)
 
 
 def global_importance(

@@ -282,14 +282,30 @@ final as (
 )
 
 select * from final
-order by entity_id, document_id
+{order_by}
+"""
+
+# Scoring explains each debtor by its largest open invoice (ties: the highest document id).
+LARGEST_FLAG = "is_largest_open_invoice"
+SCORING_SQL = """
+select
+    *,
+    row_number() over (
+        partition by entity_id, customer_id
+        order by amount_base desc nulls first, document_id desc
+    ) = 1 as {flag},
+from ({features})
 """
 
 
-def features_sql(population: str = OPEN_INVOICES_AT_T) -> str:
-    """The feature query for a population of invoices; its one parameter is `$as_of`."""
+def features_sql(population: str = OPEN_INVOICES_AT_T, *, ordered: bool = True) -> str:
+    """The feature query for a population of invoices; its one parameter is `$as_of`.
+
+    `ordered`: rows sorted by entity and document (a stable order for training).
+    """
     return FEATURES_SQL.format(
         population=population,
+        order_by="order by entity_id, document_id" if ordered else "",
         reminder_window=REMINDER_WINDOW_DAYS,
         recent=RECENT_SETTLEMENTS,
         response=REMINDER_RESPONSE_DAYS,
@@ -306,6 +322,12 @@ def build_features(con: duckdb.DuckDBPyConnection, as_of: date) -> pd.DataFrame:
 def open_item_feature_batches(
     con: duckdb.DuckDBPyConnection, as_of: date, batch_size: int
 ) -> pa.RecordBatchReader:
-    """Stream the features of the open invoices in `marts.fct_open_items` as Arrow batches."""
-    relation = con.sql(features_sql(OPEN_ITEMS_AT_AS_OF), params={"as_of": as_of})
+    """Stream the features of the open invoices in `marts.fct_open_items` as Arrow batches.
+
+    In no particular order; `is_largest_open_invoice` marks each debtor's largest one.
+    """
+    features = features_sql(OPEN_ITEMS_AT_AS_OF, ordered=False)
+    relation = con.sql(
+        SCORING_SQL.format(features=features, flag=LARGEST_FLAG), params={"as_of": as_of}
+    )
     return relation.to_arrow_reader(batch_size=batch_size)

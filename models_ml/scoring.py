@@ -9,9 +9,13 @@ and the two or three facts that moved the score of the debtor's largest open inv
 plain words (models_ml/explain.py).
 
 The features stream out of DuckDB as Arrow record batches (read on a cursor, a second
-connection to the same database), so memory stays flat however many invoices are open; each
-batch's scores are inserted as they come. The rows of the as-of date are deleted and rewritten
-in one transaction: a re-run replaces them, and a failed run leaves the previous scores.
+connection to the same database), so memory stays flat however many invoices are open; the
+query also marks each debtor's largest open invoice, the one its factors explain. A batch
+becomes the trees' input without a Python object per row, the whole payment curve comes from
+one pass over the trees on worker threads (models_ml/trees.py, the same figures as
+`predict_cdf`), and its scores go back in one insert from Arrow. The rows of the as-of date
+are deleted and rewritten in one transaction: a re-run replaces them, and a failed run leaves
+the previous scores.
 """
 
 from __future__ import annotations
@@ -27,9 +31,10 @@ import pandas as pd
 import pyarrow as pa
 
 from models_ml.explain import N_FACTORS, top_factors, what_if_effects
-from models_ml.features import open_item_feature_batches
+from models_ml.features import LARGEST_FLAG, open_item_feature_batches
 from models_ml.registry import load_for_date
 from models_ml.threads import thread_limit
+from models_ml.trees import default_workers
 
 logger = logging.getLogger(__name__)
 
@@ -157,23 +162,27 @@ def _check_open_items_date(con: duckdb.DuckDBPyConnection, as_of: date) -> None:
         )
 
 
-def predict_batch(model: Any, frame: pd.DataFrame, features: list[str]) -> dict[str, pa.Array]:
+def predict_batch(
+    model: Any, batch: pa.RecordBatch, features: list[str], workers: int = 1
+) -> dict[str, pa.Array]:
     """The score columns of one batch; the timing columns are null for a one-target model."""
-    if not hasattr(model, "predict_cdf"):
-        p_paid = model.predict_proba(frame[features])[:, 1]
+    if not hasattr(model, "cdf_from_matrix"):
+        p_paid = model.predict_proba(batch.to_pandas()[features])[:, 1]
         columns = {"p_paid_within_horizon": pa.array(p_paid, pa.float64())}
-        empty = pa.nulls(len(frame), pa.float64())
+        empty = pa.nulls(batch.num_rows, pa.float64())
         return columns | dict.fromkeys([*CURVE_COLUMNS, "expected_days_until_paid"], empty)
 
-    cdf = model.predict_cdf(frame)
-    columns = {"p_paid_within_horizon": pa.array(cdf[model.primary_days].to_numpy(), pa.float64())}
+    cdf = model.cdf_from_matrix(model.matrix_from_arrow(batch), workers)
+    grid = list(model.grid)
+    columns = {"p_paid_within_horizon": pa.array(cdf[:, grid.index(model.primary_days)])}
     for days, name in zip(CURVE_DAYS, CURVE_COLUMNS, strict=True):
-        columns[name] = pa.array(cdf[days].to_numpy(), pa.float64())
+        columns[name] = pa.array(cdf[:, grid.index(days)])
     # The model counts days from the later of due date and as-of date: for an invoice not yet
     # due that is -days_past_due days ahead, for an overdue one it is today.
-    until_origin = np.maximum(-frame["days_past_due"].to_numpy(dtype=float), 0.0)
+    days_past_due = batch.column("days_past_due").to_numpy(zero_copy_only=False)
+    until_origin = np.maximum(-days_past_due.astype(float), 0.0)
     days = until_origin + model.expected_days(cdf)
-    columns["expected_days_until_paid"] = pa.array(np.maximum(days, 0.0), pa.float64())
+    columns["expected_days_until_paid"] = pa.array(np.maximum(days, 0.0))
     return columns
 
 
@@ -183,52 +192,51 @@ def _insert_scores(
     model: Any,
     features: list[str],
     constants: dict[str, Any],
-) -> int:
-    """Predict each feature batch and insert its scores.
+    workers: int,
+) -> tuple[int, pa.Table]:
+    """Predict each feature batch and insert its scores, one statement per batch.
 
     Returns the number of rows and each debtor's largest open invoice (to explain the debtor).
     """
-    written, largest = 0, pd.DataFrame()
+    written, largest = 0, []
     for batch in batches:
-        frame = batch.to_pandas()
         scores = pa.table(
             {
                 "entity_id": batch.column("entity_id"),
                 "customer_id": batch.column("customer_id"),
                 "document_id": batch.column("document_id"),
-                **predict_batch(model, frame, features),
+                **predict_batch(model, batch, features, workers),
             }
         )
         con.register("scores_batch", scores)
         con.execute(INSERT_SQL, constants)
         con.unregister("scores_batch")
         written += batch.num_rows
-        largest = _largest_per_debtor(pd.concat([largest, frame], ignore_index=True))
-    return written, largest
+        largest.append(batch.filter(batch.column(LARGEST_FLAG)))
+    return written, pa.Table.from_batches(largest, schema=batches.schema)
 
 
-def _largest_per_debtor(frame: pd.DataFrame) -> pd.DataFrame:
-    ordered = frame.sort_values(["amount_base", "document_id"], kind="stable")
-    return ordered.drop_duplicates(["entity_id", "customer_id"], keep="last")
-
-
-def debtor_factors(model: Any, invoices: pd.DataFrame) -> pd.DataFrame:
+def debtor_factors(model: Any, invoices: pa.Table, workers: int = 1) -> pd.DataFrame:
     """The factors that moved each debtor's largest open invoice most, in words.
 
     Only the model's most important features are tried (`explained_features_`, set by
     training). Empty (no factors) for a model without usual values to compare with.
     """
     columns = ["entity_id", "customer_id", "document_id", *FACTOR_COLUMNS]
-    if invoices.empty or not hasattr(model, "typical_"):
+    if invoices.num_rows == 0 or not hasattr(model, "typical_"):
         return pd.DataFrame(columns=columns).astype("string")
-
-    def predict(frame: pd.DataFrame) -> np.ndarray:
-        return model.p_within(frame, model.primary_days)
 
     explained = getattr(model, "explained_features_", list(model.typical_))
     usual = {name: model.typical_[name] for name in explained if name in model.typical_}
-    effects = what_if_effects(predict, invoices, usual)
-    return pd.concat([invoices, top_factors(effects, invoices)], axis=1)[columns]
+    frame = invoices.to_pandas()
+    if hasattr(model, "what_if_effects"):
+        effects = model.what_if_effects(model.matrix_from_arrow(invoices), usual, workers)
+        effects.index = frame.index
+    else:
+        effects = what_if_effects(
+            lambda rows: model.p_within(rows, model.primary_days), frame, usual
+        )
+    return pd.concat([frame, top_factors(effects, frame)], axis=1)[columns]
 
 
 def score_open_invoices(
@@ -238,11 +246,14 @@ def score_open_invoices(
     *,
     batch_size: int = DEFAULT_BATCH_SIZE,
     explain: bool = True,
+    workers: int | None = None,
 ) -> int:
     """Write one score per open invoice of `marts.fct_open_items` on `as_of`; returns the count.
 
-    `explain=False` leaves the debtors' factors empty (they cost about as much as the scores).
+    `explain=False` leaves the debtors' factors empty. `workers`: threads that walk the trees
+    (default: the cores this process may use).
     """
+    workers = workers or default_workers()
     model_id, model, card = load_for_date(models_dir, as_of)
     _check_open_items_date(con, as_of)
     con.execute(SCORES_DDL + DEBTOR_SCORES_DDL)
@@ -259,8 +270,11 @@ def score_open_invoices(
         try:
             con.execute("delete from ml.invoice_scores where as_of_date = $as_of", {"as_of": as_of})
             with thread_limit(batch_size):
-                written, largest = _insert_scores(con, batches, model, card["features"], constants)
-                factors = debtor_factors(model, largest if explain else largest.iloc[:0])
+                written, largest = _insert_scores(
+                    con, batches, model, card["features"], constants, workers
+                )
+                explained = largest if explain else largest.slice(0, 0)
+                factors = debtor_factors(model, explained, workers)
             con.execute("delete from ml.debtor_scores where as_of_date = $as_of", {"as_of": as_of})
             con.register("debtor_factors", factors)
             con.execute(DEBTOR_SCORES_SQL, {"as_of": as_of})
