@@ -21,6 +21,9 @@ the previous scores.
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -162,17 +165,44 @@ def _check_open_items_date(con: duckdb.DuckDBPyConnection, as_of: date) -> None:
         )
 
 
+class Phases:
+    """Seconds spent in each step of a scoring run, summed over the batches."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    @contextmanager
+    def __call__(self, name: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - started
+
+    def __str__(self) -> str:
+        return ", ".join(f"{name} {seconds:.1f} s" for name, seconds in self.seconds.items())
+
+
 def predict_batch(
-    model: Any, batch: pa.RecordBatch, features: list[str], workers: int = 1
+    model: Any,
+    batch: pa.RecordBatch,
+    features: list[str],
+    workers: int = 1,
+    phases: Phases | None = None,
 ) -> dict[str, pa.Array]:
     """The score columns of one batch; the timing columns are null for a one-target model."""
+    phases = phases or Phases()
     if not hasattr(model, "cdf_from_matrix"):
-        p_paid = model.predict_proba(batch.to_pandas()[features])[:, 1]
+        with phases("trees"):
+            p_paid = model.predict_proba(batch.to_pandas()[features])[:, 1]
         columns = {"p_paid_within_horizon": pa.array(p_paid, pa.float64())}
         empty = pa.nulls(batch.num_rows, pa.float64())
         return columns | dict.fromkeys([*CURVE_COLUMNS, "expected_days_until_paid"], empty)
 
-    cdf = model.cdf_from_matrix(model.matrix_from_arrow(batch), workers)
+    with phases("encode"):
+        matrix = model.matrix_from_arrow(batch)
+    with phases("trees"):
+        cdf = model.cdf_from_matrix(matrix, workers)
     grid = list(model.grid)
     columns = {"p_paid_within_horizon": pa.array(cdf[:, grid.index(model.primary_days)])}
     for days, name in zip(CURVE_DAYS, CURVE_COLUMNS, strict=True):
@@ -193,24 +223,31 @@ def _insert_scores(
     features: list[str],
     constants: dict[str, Any],
     workers: int,
+    phases: Phases,
 ) -> tuple[int, pa.Table]:
     """Predict each feature batch and insert its scores, one statement per batch.
 
     Returns the number of rows and each debtor's largest open invoice (to explain the debtor).
     """
     written, largest = 0, []
-    for batch in batches:
+    batch_iterator = iter(batches)
+    while True:
+        with phases("features"):
+            batch = next(batch_iterator, None)
+        if batch is None:
+            break
         scores = pa.table(
             {
                 "entity_id": batch.column("entity_id"),
                 "customer_id": batch.column("customer_id"),
                 "document_id": batch.column("document_id"),
-                **predict_batch(model, batch, features, workers),
+                **predict_batch(model, batch, features, workers, phases),
             }
         )
-        con.register("scores_batch", scores)
-        con.execute(INSERT_SQL, constants)
-        con.unregister("scores_batch")
+        with phases("write"):
+            con.register("scores_batch", scores)
+            con.execute(INSERT_SQL, constants)
+            con.unregister("scores_batch")
         written += batch.num_rows
         largest.append(batch.filter(batch.column(LARGEST_FLAG)))
     return written, pa.Table.from_batches(largest, schema=batches.schema)
@@ -247,14 +284,17 @@ def score_open_invoices(
     batch_size: int = DEFAULT_BATCH_SIZE,
     explain: bool = True,
     workers: int | None = None,
+    phases: Phases | None = None,
 ) -> int:
     """Write one score per open invoice of `marts.fct_open_items` on `as_of`; returns the count.
 
     `explain=False` leaves the debtors' factors empty. `workers`: threads that walk the trees
-    (default: the cores this process may use).
+    (default: the cores this process may use). `phases` collects the seconds of each step.
     """
     workers = workers or default_workers()
-    model_id, model, card = load_for_date(models_dir, as_of)
+    phases = phases if phases is not None else Phases()
+    with phases("model"):
+        model_id, model, card = load_for_date(models_dir, as_of)
     _check_open_items_date(con, as_of)
     con.execute(SCORES_DDL + DEBTOR_SCORES_DDL)
     constants = {
@@ -265,30 +305,38 @@ def score_open_invoices(
     }
 
     with con.cursor() as reader:
-        batches = open_item_feature_batches(reader, as_of, batch_size)
+        with phases("features"):
+            batches = open_item_feature_batches(reader, as_of, batch_size)
         con.begin()
         try:
-            con.execute("delete from ml.invoice_scores where as_of_date = $as_of", {"as_of": as_of})
+            with phases("write"):
+                delete = "delete from ml.invoice_scores where as_of_date = $as_of"
+                con.execute(delete, {"as_of": as_of})
             with thread_limit(batch_size):
                 written, largest = _insert_scores(
-                    con, batches, model, card["features"], constants, workers
+                    con, batches, model, card["features"], constants, workers, phases
                 )
-                explained = largest if explain else largest.slice(0, 0)
-                factors = debtor_factors(model, explained, workers)
-            con.execute("delete from ml.debtor_scores where as_of_date = $as_of", {"as_of": as_of})
-            con.register("debtor_factors", factors)
-            con.execute(DEBTOR_SCORES_SQL, {"as_of": as_of})
-            con.unregister("debtor_factors")
-            con.commit()
+                with phases("explain"):
+                    explained = largest if explain else largest.slice(0, 0)
+                    factors = debtor_factors(model, explained, workers)
+            with phases("debtors"):
+                delete = "delete from ml.debtor_scores where as_of_date = $as_of"
+                con.execute(delete, {"as_of": as_of})
+                con.register("debtor_factors", factors)
+                con.execute(DEBTOR_SCORES_SQL, {"as_of": as_of})
+                con.unregister("debtor_factors")
+                con.commit()
         except Exception:
             con.rollback()
             raise
 
     logger.info(
-        "scored %d open invoices as of %s with model %s (horizon %d days)",
+        "scored %d open invoices as of %s with model %s (horizon %d days) on %d threads: %s",
         written,
         as_of,
         model_id,
         card["horizon_days"],
+        workers,
+        phases,
     )
     return written

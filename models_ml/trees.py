@@ -103,17 +103,17 @@ class BoostedTrees:
         return raw
 
     def leaves(self, rows: np.ndarray) -> np.ndarray:
-        """Each tree's leaf value for each row: shape (rows, trees)."""
-        leaves = np.empty((len(rows), len(self.trees)))
+        """Each tree's leaf value for each row: shape (trees, rows)."""
+        leaves = np.empty((len(self.trees), len(rows)))
         for index, tree in enumerate(self.trees):
-            leaves[:, index] = self._walk(tree, rows)
+            leaves[index] = self._walk(tree, rows)
         return leaves
 
     def raw_from_leaves(self, leaves: np.ndarray) -> np.ndarray:
         """`raw` from the rows' `leaves`, added in the same order."""
-        raw = np.full(len(leaves), self.baseline)
-        for index in range(leaves.shape[1]):
-            raw += leaves[:, index]
+        raw = np.full(leaves.shape[1], self.baseline)
+        for tree_leaves in leaves:
+            raw += tree_leaves
         return raw
 
     def raw_at(
@@ -128,20 +128,20 @@ class BoostedTrees:
         `leaves` (the same rows' `leaves`) saves walking the trees that ignore the column.
         """
         groups = self._groups_of(column, tuple(float(value) for value in values))
-        raw = np.full((len(rows), len(values)), self.baseline)
+        # One row of sums per value: each add then runs along contiguous rows.
+        raw = np.full((len(values), len(rows)), self.baseline)
         rows = rows.copy()
         for index, (tree, group) in enumerate(zip(self.trees, groups, strict=True)):
             if group is None:
-                fixed = self._walk(tree, rows) if leaves is None else leaves[:, index]
-                raw += fixed[:, None]
+                raw += self._walk(tree, rows) if leaves is None else leaves[index]
                 continue
             representatives, of_value = group
-            walked = np.empty((len(rows), len(representatives)))
+            walked = np.empty((len(representatives), len(rows)))
             for position, value in enumerate(representatives):
                 rows[:, column] = value
-                walked[:, position] = self._walk(tree, rows)
-            raw += walked[:, of_value]
-        return raw
+                walked[position] = self._walk(tree, rows)
+            raw += walked[of_value]
+        return raw.T
 
     def walks_per_row(self, column: int, values: Sequence[float]) -> int:
         """How many tree walks `raw_at` makes per row (scikit-learn makes trees x values)."""
