@@ -175,6 +175,7 @@ def score_once(
 ) -> dict[str, Any]:
     """One timed scoring run: wall and CPU seconds, seconds per step, load, peak memory."""
     load_before = os.getloadavg()
+    rss_before = psutil.Process().memory_info().rss
     phases = Phases()
     with PeakMemory() as memory:
         started, cpu_started = time.perf_counter(), time.process_time()
@@ -195,6 +196,7 @@ def score_once(
         "phases_seconds": {name: round(value, 2) for name, value in phases.seconds.items()},
         "load_average": [round(value, 2) for value in load_before],
         "peak_rss_mb": round(memory.peak / 2**20),
+        "rss_before_mb": round(rss_before / 2**20),
     }
 
 
@@ -240,6 +242,7 @@ def run(
         "load_average_before": best["load_average"],
         "runs_seconds": [round(run["seconds"], 1) for run in runs],
         "peak_scoring_rss_mb": best["peak_rss_mb"],
+        "rss_before_scoring_mb": best["rss_before_mb"],
         "peak_memory_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
     }
 

@@ -217,9 +217,10 @@ class PaymentTimingModel(ClassifierMixin, BaseEstimator):
         feature in turn at its usual values. A tree that does not split on the feature keeps
         the row's own leaf; one that does is walked once per group of the usual values.
         """
-        trees = self.boosted_trees()
+        days = self.boosted_trees().column(DAYS_FEATURE)
         matrix = matrix.copy()
-        matrix[:, trees.column(DAYS_FEATURE)] = float(self.primary_days)
+        matrix[:, days] = float(self.primary_days)
+        trees = self.boosted_trees().with_column_fixed(days, self.primary_days)
         what_ifs = [
             (trees.column(feature), self._encoded_values(feature, values), weights)
             for feature, (values, weights) in usual.items()
@@ -265,6 +266,7 @@ class PaymentTimingModel(ClassifierMixin, BaseEstimator):
         return np.maximum.accumulate(np.column_stack(columns), axis=1)
 
     def _primary(self, raw: np.ndarray) -> np.ndarray:
+        """Calibrated P(paid within `primary_days`) from the trees' raw sums."""
         return self._calibrated(self.boosted_trees().probability(raw), self.primary_days)
 
     def _encoded_values(self, feature: str, values: list[Any]) -> np.ndarray:
