@@ -267,7 +267,10 @@ final as (
         coalesce(customers.country_code, entities.country_code, '{missing}') as country_code,
         coalesce(customers.language, '{missing}') as language,
         coalesce(debtor_methods.usual_method, '{no_method}') as usual_payment_method,
-        population.is_disputed,
+        -- The population's context beside the features (is_disputed; scoring's flag).
+        population.* exclude (
+            entity_id, customer_id, document_id, due_date, amount_base, terms_days
+        ),
     from population
     left join debtor_history using (entity_id, customer_id)
     left join recent_settlements using (entity_id, customer_id)
@@ -287,14 +290,14 @@ select * from final
 
 # Scoring explains each debtor by its largest open invoice (ties: the highest document id).
 LARGEST_FLAG = "is_largest_open_invoice"
-SCORING_SQL = """
-select
-    *,
-    row_number() over (
-        partition by entity_id, customer_id
-        order by amount_base desc nulls first, document_id desc
-    ) = 1 as {flag},
-from ({features})
+OPEN_ITEMS_TO_SCORE = f"""
+    select
+        *,
+        row_number() over (
+            partition by entity_id, customer_id
+            order by amount_base desc nulls first, document_id desc
+        ) = 1 as {LARGEST_FLAG},
+    from ({OPEN_ITEMS_AT_AS_OF})
 """
 
 
@@ -326,8 +329,5 @@ def open_item_feature_batches(
 
     In no particular order; `is_largest_open_invoice` marks each debtor's largest one.
     """
-    features = features_sql(OPEN_ITEMS_AT_AS_OF, ordered=False)
-    relation = con.sql(
-        SCORING_SQL.format(features=features, flag=LARGEST_FLAG), params={"as_of": as_of}
-    )
-    return relation.to_arrow_reader(batch_size=batch_size)
+    query = features_sql(OPEN_ITEMS_TO_SCORE, ordered=False)
+    return con.sql(query, params={"as_of": as_of}).to_arrow_reader(batch_size=batch_size)
