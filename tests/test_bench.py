@@ -8,6 +8,7 @@ equality are checked. A tampered copy of the warehouse shows the reference compa
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -18,7 +19,7 @@ from typing import Any
 import duckdb
 import pytest
 
-from dagster_project.bench.reference import compare
+from dagster_project.bench.reference import compare, time_product_aging
 from dagster_project.bench.report import STAGES, TARGETS, growth
 from dagster_project.bench.run import parse_size
 from dagster_project.demo.config import GeneratorConfig
@@ -109,6 +110,69 @@ def test_reference_finds_a_difference(
 
     assert not result["equal"]
     assert result["item_differences"] == 1
+
+
+# A plan for an invoice overdue for over 45 days with the first instalment paid and the second
+# in part (so the item is dated by its second instalment, 20 days late, and its third is not
+# due yet: the parts fall into different buckets), and
+# a plan that does not add up to its invoice (ignored by both: aged by the invoice's date).
+_PLANS_SQL = """
+create temp table chosen as
+select entity_id, item_id, customer_id, currency, amount, due_date,
+    row_number() over (order by days_past_due desc, entity_id, item_id) as pick
+from marts.fct_open_items
+where item_type = 'invoice' and not has_instalment_plan and open_amount = amount
+    and amount > 100 and days_past_due between 46 and 400
+qualify pick <= 2;
+
+insert into raw.instalments by name
+select entity_id, item_id as document_id, part as instalment_number,
+    case part when 1 then due_date when 2 then date '{as_of}' - 20 else date '{as_of}' + 10
+        end as due_date,
+    case when part < 3 then round(amount / 3, 2) else amount - 2 * round(amount / 3, 2) end
+        + case when pick = 2 and part = 3 then 1 else 0 end as amount,
+    currency, 'plans' as _source_file, part as _source_row, 'plans' as _load_id,
+    'plans' as _row_hash, now()::timestamp as _loaded_at
+from chosen, range(1, 4) as parts(part);
+
+insert into raw.allocations by name
+select entity_id, 'PLAN-PAY-1' as allocation_id, customer_id, item_id as document_id,
+    round(amount / 3, 2) + 0.01 as amount, currency, date '{as_of}' - 1 as booked_date,
+    'erp' as source, 'plans' as _source_file, 1 as _source_row, 'plans' as _load_id,
+    'plans' as _row_hash, now()::timestamp as _loaded_at
+from chosen where pick = 1;
+"""
+
+
+def test_reference_splits_instalments_like_the_ledger(
+    bench_run: tuple[Path, dict[str, Any]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Plans added to raw and the aging rebuilt: the reference still equals the marts."""
+    out, _ = bench_run
+    copy = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(out / "2k" / "warehouse" / "warehouse.duckdb", copy)
+    daily = GeneratorConfig().end_date + timedelta(days=1)
+    with duckdb.connect(str(copy)) as con:
+        con.execute(_PLANS_SQL.format(as_of=daily.isoformat()))
+        chosen = con.execute("select entity_id, item_id, due_date from chosen order by pick")
+        (paid, paid_due), (broken, broken_due) = [(row[:2], row[2]) for row in chosen.fetchall()]
+    monkeypatch.setenv("CM_WAREHOUSE_PATH", str(copy))
+    monkeypatch.setenv("CM_AS_OF_DATE", daily.isoformat())
+    settings = get_settings()
+    time_product_aging(settings, {**os.environ, **settings.dbt_env()})
+
+    result = compare(settings)
+
+    with duckdb.connect(str(copy), read_only=True) as con:
+        dated = (
+            "select has_instalment_plan, due_date, open_instalment_count "
+            "from marts.fct_open_items where entity_id = ? and item_id = ?"
+        )
+        assert con.execute(dated, list(paid)).fetchall() == [(True, daily - timedelta(days=20), 2)]
+        assert con.execute(dated, list(broken)).fetchall() == [(False, broken_due, None)]
+    assert paid_due < daily - timedelta(days=45)
+    assert result["open_parts"] > result["open_items"]
+    assert result["equal"], result
 
 
 def test_sizes_and_growth() -> None:

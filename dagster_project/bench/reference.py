@@ -7,6 +7,10 @@ it, otherwise it is unapplied credit; an allocation settles the item its documen
 or is an unapplied payment; each item is valued at its own rate (issue date, or booked date
 for an unapplied payment) and rounded to cents once; receivables still open are aged by due
 date into the seed's buckets, everything else negative or left over is 'Unapplied credit'.
+An invoice or debit note on an instalment plan that fits it (docs/decisions.md D38) is split
+into its open instalments, filled oldest first, each aged by its own due date at the item's
+rate, the last one taking the rounding difference; the item itself is dated by its oldest
+open instalment. The bucket totals count one row per open instalment, as the marts do.
 
 `compare` checks the query's open items and bucket totals against the product's marts, and
 `time_product_aging` rebuilds the dbt models on the path to marts.entity_aging and sums their
@@ -32,23 +36,27 @@ _LATEST = "row_number() over (partition by {key} order by _loaded_at desc, _sour
 _source_row desc) = 1"
 
 REFERENCE_SQL = f"""
-create or replace temp table reference_open_items as
+create or replace temp table reference_open_parts as
 with
 documents as (
-    select
-        entity_id, document_id, document_type, customer_id, issue_date,
-        coalesce(due_date, issue_date) as due_date, upper(currency) as currency, amount,
-        applies_to_document_id
-    from raw.documents
+    select * exclude (due_date), coalesce(due_date, issue_date) as due_date
+    from (
+        select
+            entity_id, document_id, document_type, customer_id, issue_date, due_date,
+            upper(currency) as currency, amount, applies_to_document_id
+        from raw.documents
+        qualify {_LATEST.format(key="entity_id, document_id")}
+    )
     where issue_date <= $as_of
-    qualify {_LATEST.format(key="entity_id, document_id")}
 ),
 allocations as (
-    select entity_id, allocation_id, customer_id, document_id, amount,
-        upper(currency) as currency, booked_date
-    from raw.allocations
+    select * from (
+        select entity_id, allocation_id, customer_id, document_id, amount,
+            upper(currency) as currency, booked_date
+        from raw.allocations
+        qualify {_LATEST.format(key="entity_id, allocation_id")}
+    )
     where booked_date <= $as_of
-    qualify {_LATEST.format(key="entity_id, allocation_id")}
 ),
 quotes as (
     select cast(rate_date as date) as rate_date, upper(currency) as currency,
@@ -147,25 +155,138 @@ items as (
     select entity_id, 'unapplied_payment', allocation_id, null, -amount, fx_rate_to_base, true
     from unapplied_payments
     where amount <> 0
+),
+valued as (
+    select *, cast(round(cast(open_amount as decimal(38, 2)) * fx_rate_to_base, 2)
+        as decimal(18, 2)) as open_amount_base
+    from items
+),
+-- Instalment plans, used only when they fit their document (latest delivered version, issued
+-- or not): an invoice or debit note, every part complete and above zero, numbered 1..n, due
+-- dates never going back, all in the document's currency, adding up to its amount.
+instalments as (
+    select *,
+        lag(due_date) over (partition by entity_id, document_id order by instalment_number)
+            as previous_due_date
+    from (
+        select entity_id, document_id, instalment_number, due_date, amount,
+            upper(currency) as currency
+        from raw.instalments
+        qualify {_LATEST.format(key="entity_id, document_id, instalment_number")}
+    )
+),
+plan_checks as (
+    select plans.entity_id, plans.document_id,
+        (case when plans.incomplete > 0 then 1 else 0 end)
+        + (case when plans.non_positive > 0 then 1 else 0 end)
+        + (case when plans.backwards > 0 then 1 else 0 end)
+        + (case when plans.first_number <> 1 or plans.last_number <> plans.parts
+            then 1 else 0 end)
+        + (case when latest.document_id is null then 1 else 0 end)
+        + (case when latest.document_type not in ('invoice', 'debit_note') then 1 else 0 end)
+        + (case when plans.currencies > 1 or plans.plan_currency <> upper(latest.currency)
+            then 1 else 0 end)
+        + (case when plans.plan_amount <> latest.amount then 1 else 0 end) as problems
+    from (
+        select entity_id, document_id, count(*) as parts,
+            min(instalment_number) as first_number, max(instalment_number) as last_number,
+            sum(amount) as plan_amount, min(currency) as plan_currency,
+            count(distinct currency) as currencies,
+            count(*) filter (where due_date is null or amount is null or currency is null)
+                as incomplete,
+            count(*) filter (where amount <= 0) as non_positive,
+            count(*) filter (where due_date < previous_due_date) as backwards
+        from instalments group by all
+    ) as plans
+    left join (
+        select entity_id, document_id, document_type, currency, amount
+        from raw.documents
+        qualify {_LATEST.format(key="entity_id, document_id")}
+    ) as latest
+        on latest.entity_id = plans.entity_id and latest.document_id = plans.document_id
+),
+planned as (
+    select instalments.entity_id, instalments.document_id, instalments.instalment_number,
+        instalments.due_date, instalments.amount,
+        count(*) over plan as instalment_count,
+        coalesce(sum(instalments.amount) over (plan order by instalments.instalment_number
+            rows between 1 following and unbounded following), 0) as amount_after
+    from instalments
+    inner join plan_checks
+        on plan_checks.entity_id = instalments.entity_id
+        and plan_checks.document_id = instalments.document_id
+    where plan_checks.problems = 0
+    window plan as (partition by instalments.entity_id, instalments.document_id)
+),
+-- Settlements fill instalments oldest first: with the item's open amount O, instalment k is
+-- open when O exceeds what the later ones add up to, for at most its own amount (the first
+-- takes any excess). Each part at the item's rate; the last takes the rounding difference.
+parts as (
+    select valued.*, planned.instalment_number, planned.instalment_count,
+        coalesce(planned.due_date, valued.due_date) as part_due_date,
+        case
+            when planned.instalment_number = 1 then valued.open_amount - planned.amount_after
+            else least(planned.amount, valued.open_amount - planned.amount_after)
+        end as part_open_amount
+    from valued
+    left join planned
+        on planned.entity_id = valued.entity_id
+        and planned.document_id = valued.item_id
+        and valued.item_type in ('invoice', 'debit_note')
+        and valued.open_amount > planned.amount_after
+),
+parts_valued as (
+    select *, cast(round(cast(part_open_amount as decimal(38, 2)) * fx_rate_to_base, 2)
+        as decimal(18, 2)) as part_base
+    from parts
+),
+parts_settled as (
+    select *,
+        case
+            when instalment_number is null then open_amount_base
+            when instalment_number < instalment_count then part_base
+            else open_amount_base - coalesce(sum(case when instalment_number < instalment_count
+                then part_base end) over item, 0)
+        end as part_open_amount_base,
+        min(part_due_date) over item as item_due_date,
+        coalesce(instalment_number, 0) = coalesce(instalment_count, 0) as is_last_part
+    from parts_valued
+    window item as (partition by entity_id, item_type, item_id)
 )
-select items.entity_id, items.item_type, items.item_id, items.open_amount,
-    cast(round(cast(items.open_amount as decimal(38, 2)) * items.fx_rate_to_base, 2)
-        as decimal(18, 2)) as open_amount_base,
-    case when items.is_unapplied_credit then 'Unapplied credit' else buckets.aging_bucket end
-        as aging_bucket
-from items
-left join reference.aging_buckets as buckets
-    on not items.is_unapplied_credit
-    and $as_of - items.due_date between coalesce(buckets.min_days_past_due, -100000)
-        and coalesce(buckets.max_days_past_due, 100000)
+select parts.entity_id, parts.item_type, parts.item_id, parts.open_amount,
+    parts.open_amount_base, parts.instalment_number, parts.is_last_part,
+    parts.part_open_amount_base,
+    case when not parts.is_unapplied_credit then parts.item_due_date end as due_date,
+    case when parts.is_unapplied_credit then 'Unapplied credit' else item_bucket.aging_bucket
+        end as aging_bucket,
+    case when parts.is_unapplied_credit then 'Unapplied credit' else part_bucket.aging_bucket
+        end as part_aging_bucket
+from parts_settled as parts
+left join reference.aging_buckets as item_bucket
+    on not parts.is_unapplied_credit
+    and $as_of - parts.item_due_date between coalesce(item_bucket.min_days_past_due, -100000)
+        and coalesce(item_bucket.max_days_past_due, 100000)
+left join reference.aging_buckets as part_bucket
+    on not parts.is_unapplied_credit
+    and $as_of - parts.part_due_date between coalesce(part_bucket.min_days_past_due, -100000)
+        and coalesce(part_bucket.max_days_past_due, 100000)
 """
 
+# Bucket totals count one row per open instalment, as marts.entity_aging does.
 REFERENCE_TOTALS_SQL = """
 create or replace temp table reference_entity_aging as
-select entity_id, aging_bucket, sum(open_amount_base) as open_amount_base,
-    count(*) as item_count
-from reference_open_items
+select entity_id, part_aging_bucket as aging_bucket,
+    sum(part_open_amount_base) as open_amount_base, count(*) as item_count
+from reference_open_parts
 group by all
+"""
+
+# One row per item, as marts.fct_open_items: dated by the oldest open instalment.
+REFERENCE_ITEMS_SQL = """
+create or replace temp view reference_open_items as
+select entity_id, item_type, item_id, open_amount, open_amount_base, due_date, aging_bucket
+from reference_open_parts
+where is_last_part
 """
 
 # Rows where the reference and the product disagree (missing on one side or another amount).
@@ -176,6 +297,7 @@ full outer join marts.fct_open_items as mart
     and ref.item_id = mart.item_id
 where ref.item_id is null or mart.item_id is null
     or ref.open_amount <> mart.open_amount or ref.open_amount_base <> mart.open_amount_base
+    or ref.due_date is distinct from mart.due_date
     or ref.aging_bucket is distinct from mart.aging_bucket
 """
 BUCKET_DIFFERENCES = """
@@ -192,7 +314,9 @@ def run_reference(con: duckdb.DuckDBPyConnection, as_of: date, base: str) -> flo
     started = time.perf_counter()
     con.execute(REFERENCE_SQL, {"as_of": as_of, "base": base})
     con.execute(REFERENCE_TOTALS_SQL)
-    return time.perf_counter() - started
+    seconds = time.perf_counter() - started
+    con.execute(REFERENCE_ITEMS_SQL)
+    return seconds
 
 
 def compare(settings: Settings) -> dict[str, Any]:
@@ -204,9 +328,11 @@ def compare(settings: Settings) -> dict[str, Any]:
         items, total = con.execute(
             "select count(*), sum(open_amount_base) from reference_open_items"
         ).fetchone()
+        parts = con.execute("select count(*) from reference_open_parts").fetchone()[0]
     return {
         "reference_s": seconds,
         "open_items": items,
+        "open_parts": parts,
         "open_amount_base": str(total),
         "base_currency": settings.group_currency,
         "item_differences": item_diff,
