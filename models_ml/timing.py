@@ -178,8 +178,9 @@ class PaymentTimingModel(ClassifierMixin, BaseEstimator):
     def matrix_from_arrow(self, table: pa.Table | pa.RecordBatch) -> np.ndarray:
         """`matrix(table.to_pandas())`, without a Python string per row and category.
 
-        Numbers are taken as they are; each category column is dictionary-encoded and only
-        its distinct values go through the encoders (which code every value on its own).
+        Numbers are taken as they are; each category column is dictionary-encoded, and a value
+        goes through the encoders (which code every value on its own) the first time the model
+        sees it, then its code is reused.
         """
         trees = self.boosted_trees()
         matrix = np.zeros((table.num_rows, len(trees.classifier.feature_names_in_)))
@@ -187,23 +188,40 @@ class PaymentTimingModel(ClassifierMixin, BaseEstimator):
             return matrix
         for name in self.numeric_:
             matrix[:, trees.column(name)] = _floats(table.column(name))
-        if not self.categorical:
-            return matrix
 
+        for name, encoded in self._dictionaries(table).items():
+            codes = [
+                self._category_codes[(name, value)] for value in encoded.dictionary.to_pylist()
+            ]
+            matrix[:, trees.column(name)] = np.array(codes)[encoded.indices.to_numpy()]
+        return matrix
+
+    def _dictionaries(self, table: pa.Table | pa.RecordBatch) -> dict[str, pa.DictionaryArray]:
+        """Each category column dictionary-encoded, with every value's code in `_category_codes`."""
         dictionaries = {
             name: pc.dictionary_encode(_array(table.column(name)), null_encoding="encode")
             for name in self.categorical
         }
-        longest = max(len(encoded.dictionary) for encoded in dictionaries.values())
+        known = self.__dict__.setdefault("_category_codes", {})
+        new = {
+            name: [value for value in encoded.dictionary.to_pylist() if (name, value) not in known]
+            for name, encoded in dictionaries.items()
+        }
+        if not any(new.values()):
+            return dictionaries
+
+        longest = max(len(values) for values in new.values())
         distinct = {name: pa.nulls(longest, pa.float64()) for name in self.numeric_}
         for name, encoded in dictionaries.items():
-            distinct[name] = _padded(encoded.dictionary, longest)
+            values = (
+                pa.array(new[name], encoded.dictionary.type) if new[name] else encoded.dictionary
+            )
+            distinct[name] = _padded(values.slice(0, longest), longest)
         codes = self.matrix(pa.table(distinct).to_pandas())
-        for name, encoded in dictionaries.items():
-            position = trees.column(name)
-            of_value = codes[: len(encoded.dictionary), position]
-            matrix[:, position] = of_value[encoded.indices.to_numpy()]
-        return matrix
+        for name, values in new.items():
+            column = codes[:, self.boosted_trees().column(name)]
+            known.update({(name, value): column[row] for row, value in enumerate(values)})
+        return dictionaries
 
     def what_if_effects(
         self,
@@ -247,9 +265,11 @@ class PaymentTimingModel(ClassifierMixin, BaseEstimator):
         return self._boosted
 
     def __getstate__(self) -> dict:
-        # The walker is rebuilt from the trees on first use; a saved model does not carry it.
+        # The walker and the codes of categories seen are rebuilt on first use; a saved model
+        # does not carry them.
         state = super().__getstate__()
         state.pop("_boosted", None)
+        state.pop("_category_codes", None)
         return state
 
     def _encode(self, X: pd.DataFrame) -> pd.DataFrame:

@@ -99,6 +99,16 @@ def test_arrow_rows_encode_like_pandas_rows(model, rows):
     assert np.isnan(from_arrow[:21, model.boosted_trees().column("entity_id")]).all()
 
 
+def test_codes_remembered_from_earlier_batches_stay_right(model, rows):
+    first, later = rows.iloc[100:400].copy(), rows.iloc[:100].copy()
+    later.loc[later.index[:5], "entity_id"] = "E98"
+    model.matrix_from_arrow(pa.Table.from_pandas(first, preserve_index=False))
+
+    from_arrow = model.matrix_from_arrow(pa.Table.from_pandas(later, preserve_index=False))
+
+    assert np.array_equal(from_arrow, model.matrix(later), equal_nan=True)
+
+
 def test_what_if_effects_are_the_explanations_figures(model, rows):
     usual = reference_values(rows, NUMERIC, CATEGORICAL)
     some = rows.iloc[: CHUNK_ROWS + 100]
