@@ -41,7 +41,7 @@ from models_ml.days_to_pay import tree_encoder
 from models_ml.explain import reference_values
 from models_ml.features import MISSING_CATEGORY
 from models_ml.threads import thread_limit
-from models_ml.trees import BoostedTrees, in_chunks
+from models_ml.trees import BoostedTrees, default_workers, in_chunks
 
 DAYS_FEATURE = "days_after_origin"
 GRID_DAYS = (-14, 0, 7, 14, 30, 60, 90, 120)
@@ -159,12 +159,17 @@ class PaymentTimingModel(ClassifierMixin, BaseEstimator):
     def p_within(self, X: pd.DataFrame, days: int) -> np.ndarray:
         """Calibrated P(settled within `days` after origin), for one k of the grid."""
         trees = self.boosted_trees()
-        raw = trees.raw_at(self.matrix(X), trees.column(DAYS_FEATURE), [days])
-        return self._calibrated(trees.probability(raw[:, 0]), days)
+        column = trees.column(DAYS_FEATURE)
+
+        def chunk(rows: np.ndarray) -> np.ndarray:
+            raw = trees.raw_at(rows, column, [days])
+            return self._calibrated(trees.probability(raw[:, 0]), days)
+
+        return in_chunks(chunk, [self.matrix(X)], default_workers())
 
     def predict_cdf(self, X: pd.DataFrame) -> pd.DataFrame:
         """P(settled within k days after origin), one column per k of the grid."""
-        cdf = self.cdf_from_matrix(self.matrix(X))
+        cdf = self.cdf_from_matrix(self.matrix(X), default_workers())
         return pd.DataFrame(cdf, columns=list(self.grid), index=X.index)
 
     def cdf_from_matrix(self, matrix: np.ndarray, workers: int = 1) -> np.ndarray:
@@ -297,7 +302,7 @@ class PaymentTimingModel(ClassifierMixin, BaseEstimator):
         return self.matrix(frame)[:, self.boosted_trees().column(feature)]
 
     def _calibrated(self, p: np.ndarray, days: int) -> np.ndarray:
-        if days in self.calibrators_:
+        if days in self.calibrators_ and p.size:
             p = self.calibrators_[days].predict_proba(_logit(p).reshape(-1, 1))[:, 1]
         return p
 
