@@ -3,6 +3,11 @@
 dbt's profiles.yml, the Dagster resources, the ML code and the dashboard all read their paths
 and options from here, so switching the data folder (demo group, IBM sample, a real group)
 is one variable: CM_DATA_DIR.
+
+CM_RETRAIN_DAYS sets how often the payment model is trained: a run keeps the model that scores
+its as-of date when that model learnt from data up to fewer than this many days before it
+(default 7, a week; 0 trains on every run). A credit team's payment behaviour does not change
+from one day to the next, and training is most of a daily run's time at group scale.
 """
 
 from __future__ import annotations
@@ -36,6 +41,16 @@ def _flag(name: str) -> bool:
     raise ValueError(f"{name} must be true or false, got {value!r}")
 
 
+def _whole_number(name: str, default: int) -> int:
+    """A whole number >= 0 from the environment; anything else is an error at start."""
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    if not value.isdigit():
+        raise ValueError(f"{name} must be a whole number of days, 0 or more, got {value!r}")
+    return int(value)
+
+
 def _today_in_group_zone() -> date:
     return datetime.now(ZoneInfo(GROUP_TIME_ZONE)).date()
 
@@ -54,6 +69,8 @@ class Settings:
     duckdb_memory_limit: str
     # Aging and balances net each customer's unapplied credit into its oldest open items.
     net_unapplied_credit: bool = False
+    # Days a trained payment model is kept before the next run trains again (0: every run).
+    retrain_days: int = 7
 
     @property
     def landing_dir(self) -> Path:
@@ -117,4 +134,5 @@ def get_settings() -> Settings:
         duckdb_threads=int(os.environ.get("CM_DUCKDB_THREADS", "2")),
         duckdb_memory_limit=os.environ.get("CM_DUCKDB_MEMORY_LIMIT", "8GB"),
         net_unapplied_credit=_flag("CM_NET_UNAPPLIED_CREDIT"),
+        retrain_days=_whole_number("CM_RETRAIN_DAYS", 7),
     )

@@ -133,8 +133,8 @@ def promotion_history(models_dir: Path) -> list[dict[str, Any]]:
     return [json.loads(pointer.read_text())] if pointer.exists() else []
 
 
-def load_for_date(models_dir: Path, as_of: date) -> tuple[str, Any, dict[str, Any]]:
-    """(model_id, estimator, card) of the newest promoted model whose data ends by `as_of`.
+def model_id_for_date(models_dir: Path, as_of: date) -> str:
+    """The id of the newest promoted model whose data ends by `as_of`.
 
     The promoted model, unless it learnt from outcomes after `as_of`; then the latest model
     promoted earlier that did not; then the newest model trained on data up to `as_of` (a run
@@ -154,19 +154,26 @@ def load_for_date(models_dir: Path, as_of: date) -> tuple[str, Any, dict[str, An
             continue
         data_end = date.fromisoformat(load_card(models_dir, model_id)["as_of_date"])
         if data_end <= as_of:
-            if model_id != current:
-                logger.info(
-                    "scoring as of %s with model %s: the promoted model %s learnt from later data",
-                    as_of,
-                    model_id,
-                    current,
-                )
-            model, card = load_model(models_dir, model_id)
-            return model_id, model, card
+            return model_id
     raise NoModelForDateError(
         f"every model in {models_dir} learnt from outcomes after {as_of}: train one as of "
         f"{as_of} (CM_AS_OF_DATE={as_of}) before scoring that date"
     )
+
+
+def load_for_date(models_dir: Path, as_of: date) -> tuple[str, Any, dict[str, Any]]:
+    """(model_id, estimator, card) of the model that scores `as_of` (`model_id_for_date`)."""
+    model_id = model_id_for_date(models_dir, as_of)
+    current = promoted_model_id(models_dir)
+    if model_id != current:
+        logger.info(
+            "scoring as of %s with model %s: the promoted model %s learnt from later data",
+            as_of,
+            model_id,
+            current,
+        )
+    model, card = load_model(models_dir, model_id)
+    return model_id, model, card
 
 
 def load_promoted(models_dir: Path) -> tuple[str, Any, dict[str, Any]]:

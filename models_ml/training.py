@@ -14,6 +14,10 @@ horizon. Invoices still unpaid when their window closed count as "not paid", and
 observed for c days counts for every k < c: censored, not dropped (models_ml/timing.py).
 Test outcomes are those known by the warehouse's as-of date.
 
+A run need not train: `model_to_keep` finds the model that would score the run's as-of date
+and keeps it while it learnt from data fewer than `retrain_days` days before that date (the
+CM_RETRAIN_DAYS setting). A run for a past date with no such model still trains.
+
 Baselines, fitted on fit and calibration slices together and judged on the same test rows:
 the debtor's own on-time share (what a credit team uses) and a regularised logistic
 regression on the model's features.
@@ -38,7 +42,16 @@ from models_ml.explain import MAX_EXPLAINED_FEATURES, global_importance
 from models_ml.features import CATEGORICAL_FEATURES, FEATURES, NUMERIC_FEATURES, features_sql
 from models_ml.metrics import DebtorOnTimeBaseline, classification_metrics
 from models_ml.plots import lift_chart, reliability_plot, reliability_table
-from models_ml.registry import frame_hash, new_model_id, promote_if_better, save_model
+from models_ml.registry import (
+    MODEL_FILE,
+    frame_hash,
+    load_card,
+    model_id_for_date,
+    new_model_id,
+    promote_if_better,
+    promoted_model_id,
+    save_model,
+)
 from models_ml.threads import thread_limit
 from models_ml.timing import GRID_DAYS, PaymentTimingModel
 
@@ -390,3 +403,43 @@ def train_payment_model(
             models_dir, model_id, test[test["label"].notna()], beats_baselines=beats_baselines
         )
     return {**card, "model_id": model_id, "promoted": promoted}
+
+
+def model_to_keep(
+    models_dir: Path,
+    as_of: date,
+    retrain_days: int,
+    horizon_days: int = DEFAULT_HORIZON_DAYS,
+) -> dict[str, Any] | None:
+    """The card of the model to keep instead of training, with `model_id`, `promoted` and
+    `kept_reason`; None when a run as of `as_of` must train.
+
+    Kept: the model that scores `as_of` (`registry.model_id_for_date`: the promoted one, or
+    for a past date the newest that learnt nothing after it) when its data ends on or before
+    `as_of` and fewer than `retrain_days` days before it, it answers the same horizon and the
+    features it needs are still built. `retrain_days` 0 never keeps a model.
+    """
+    if retrain_days <= 0 or not models_dir.is_dir():
+        return None
+    try:
+        model_id = model_id_for_date(models_dir, as_of)
+    except LookupError:
+        return None
+    card = load_card(models_dir, model_id)
+    data_end = date.fromisoformat(card["as_of_date"])
+    age_days = (as_of - data_end).days
+    if not 0 <= age_days < retrain_days:
+        return None
+    if not (models_dir / model_id / MODEL_FILE).exists():
+        return None
+    if card["horizon_days"] != horizon_days or not set(card["features"]) <= set(FEATURES):
+        return None
+
+    promoted = model_id == promoted_model_id(models_dir)
+    reason = (
+        f"{'promoted ' if promoted else ''}model {model_id} learnt from data up to {data_end}, "
+        f"{age_days} days before {as_of}; training is due from "
+        f"{data_end + timedelta(days=retrain_days)} (every {retrain_days} days)"
+    )
+    logger.info("kept %s", reason)
+    return {**card, "model_id": model_id, "promoted": promoted, "kept_reason": reason}
