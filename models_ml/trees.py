@@ -38,6 +38,9 @@ from sklearn.ensemble._hist_gradient_boosting.predictor import TreePredictor
 
 CHUNK_ROWS = 8192
 
+# A tree's copy for each group of values, and the group of each value.
+Groups = tuple[list[TreePredictor], np.ndarray]
+
 
 def default_workers() -> int:
     """The cores this process may run on."""
@@ -106,7 +109,7 @@ class BoostedTrees:
         self.split_columns = [
             set(tree.nodes["feature_idx"][tree.nodes["is_leaf"] == 0].tolist()) for tree in trees
         ]
-        self._group_cache: dict[tuple[int, tuple[float, ...]], list] = {}
+        self._group_cache: dict[tuple[int, tuple[float, ...]], list[Groups | None]] = {}
         self._fixed: dict[tuple[int, float], BoostedTrees] = {}
 
     def with_column_fixed(self, column: int, value: float) -> BoostedTrees:
@@ -192,9 +195,7 @@ class BoostedTrees:
     def _walk(self, tree: TreePredictor, rows: np.ndarray) -> np.ndarray:
         return tree.predict(rows, self.known_cat_bitsets, self.f_idx_map, 1)
 
-    def _groups_of(
-        self, column: int, values: tuple[float, ...]
-    ) -> list[tuple[np.ndarray, np.ndarray] | None]:
+    def _groups_of(self, column: int, values: tuple[float, ...]) -> list[Groups | None]:
         key = (column, values)
         if key not in self._group_cache:
             as_array = np.asarray(values, dtype=float)
@@ -203,9 +204,7 @@ class BoostedTrees:
             ]
         return self._group_cache[key]
 
-    def _groups(
-        self, index: int, column: int, values: np.ndarray
-    ) -> tuple[list[TreePredictor], np.ndarray] | None:
+    def _groups(self, index: int, column: int, values: np.ndarray) -> Groups | None:
         """None if tree `index` ignores `column`; else a tree per group and each value's group.
 
         Two values are in one group when every split on the column sends them the same way;
