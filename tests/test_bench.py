@@ -52,8 +52,14 @@ def test_report_has_every_stage_measured(bench_run: tuple[Path, dict[str, Any]])
     assert size["scoring"]["rows"] == size["counts"]["scored"] > 0
     assert set(size["summary"]["figures"]) == set(TARGETS)
 
+    steps = {row["step"]: row["s"] for row in size["daily"]["steps"]}
+    assert {"raw_tables", "warehouse_dbt_assets", "payment_model", "invoice_scores"} <= set(steps)
+    assert 0 < sum(steps.values()) <= size["daily"]["job_s"]
+    assert size["daily"]["dbt"]["elapsed_s"] < steps["warehouse_dbt_assets"]
+    assert size["daily"]["dbt"]["slowest_models"]
+
     markdown = (out / "report.md").read_text()
-    for name in [*STAGES, "daily run", *PAGES, *TARGETS]:
+    for name in [*STAGES, "daily run", "Daily run, by step", *PAGES, *TARGETS]:
         assert name in markdown
 
 
@@ -72,6 +78,14 @@ def test_daily_delivery_is_loaded(bench_run: tuple[Path, dict[str, Any]]) -> Non
         ).fetchone()[0]
     assert delivery["documents"] == new_documents > 0
     assert delivery["allocations"] == new_payments > 0
+
+
+def test_daily_run_keeps_the_model_trained_the_day_before(
+    bench_run: tuple[Path, dict[str, Any]],
+) -> None:
+    """CM_RETRAIN_DAYS defaults to a week: the daily run scores with the training stage's model."""
+    out, _ = bench_run
+    assert len(list((out / "2k" / "models").glob("*/model.joblib"))) == 1
 
 
 def test_reference_equals_marts(bench_run: tuple[Path, dict[str, Any]]) -> None:

@@ -75,6 +75,27 @@ def _scoring_benchmark_text(size: dict[str, Any]) -> str:
     )
 
 
+def _steps_markdown(run: dict[str, Any], title: str) -> list[str]:
+    """Where a job run's time went: each Dagster step in order, and dbt's own split."""
+    steps = run.get("steps")
+    if not steps:
+        return []
+    lines = [f"{title}, by step (from the run's event log):", "", "| step | s |", "|---|---:|"]
+    lines += [f"| {row['step']} | {_f(row['s'])} |" for row in steps]
+    between = run["job_s"] - sum(row["s"] for row in steps)
+    lines += [f"| (run start, hand-overs between steps) | {_f(between)} |", ""]
+    dbt = run.get("dbt")
+    if dbt:
+        kinds = ", ".join(f"{kind}s {_f(value)} s" for kind, value in dbt["by_kind_s"].items())
+        slowest = ", ".join(f"{row['model']} {_f(row['s'])}" for row in dbt["slowest_models"][:8])
+        lines += [
+            f"dbt: build {_f(dbt['elapsed_s'])} s inside dbt (summed over its threads: {kinds}); "
+            f"slowest models (s): {slowest}.",
+            "",
+        ]
+    return lines
+
+
 def _size_markdown(size: dict[str, Any]) -> list[str]:
     counts, summary = size["counts"], size["summary"]
     lines = [
@@ -100,6 +121,7 @@ def _size_markdown(size: dict[str, Any]) -> list[str]:
         f"+{daily['delivery']['allocations']:,} payments) | {_f(daily['wall_s'])} | "
         f"{_f(daily['job_s'])} | {_f(daily['peak_rss_mb'], 0)} |",
         "",
+        *_steps_markdown(daily, "Daily run"),
     ]
     aging, reference = size["aging"], size["reference"]
     lines += [

@@ -4,7 +4,8 @@
 
 Job stages execute the main job restricted to their assets (as the daily run would, in
 process, one writer); `daily` executes the whole job. The time inside the job (without
-Python's imports and Dagster's start-up) goes to `result.json` beside the extra figures.
+Python's imports and Dagster's start-up) goes to `result.json` beside the extra figures, with
+each step's time from the run's event log and, for the dbt step, dbt's own timings.
 """
 
 from __future__ import annotations
@@ -42,12 +43,53 @@ JOB_STAGES = ("load", "dbt_build", "training", "scoring", "reminder_run", "publi
 
 
 def _execute(keys: list[AssetKey] | None) -> dict[str, Any]:
+    """Run the job (or its `keys`); the time inside it, each step's and dbt's own split."""
+    from dagster import DagsterInstance
+
     from dagster_project.definitions import defs
 
     job = defs.get_job_def("main_job")
-    started = time.perf_counter()
-    job.execute_in_process(asset_selection=keys, raise_on_error=True)
-    return {"job_s": time.perf_counter() - started}
+    with DagsterInstance.ephemeral() as instance:
+        started = time.perf_counter()
+        result = job.execute_in_process(
+            asset_selection=keys, raise_on_error=True, instance=instance
+        )
+        job_s = time.perf_counter() - started
+        stats = instance.get_run_step_stats(result.run_id)
+    steps = sorted(
+        (row.start_time, row.step_key, row.end_time - row.start_time)
+        for row in stats
+        if row.start_time is not None and row.end_time is not None
+    )
+    return {
+        "job_s": job_s,
+        "steps": [{"step": key, "s": seconds} for _, key, seconds in steps],
+        "dbt": _dbt_timings(result.run_id),
+    }
+
+
+def _dbt_timings(run_id: str) -> dict[str, Any] | None:
+    """What dbt's run_results.json says about the dbt step of run `run_id` (dagster-dbt writes
+    each invocation to target/<op>-<run id prefix>-<uuid>): the build's elapsed time, the
+    summed execution times per kind of node, and the slowest models."""
+    from dagster_project.settings import DBT_PROJECT_DIR
+
+    found = sorted((DBT_PROJECT_DIR / "target").glob(f"*-{run_id[:7]}-*/run_results.json"))
+    if not found:
+        return None
+    run_results = json.loads(found[-1].read_text())
+    by_kind: dict[str, float] = {}
+    models = []
+    for row in run_results["results"]:
+        kind = row["unique_id"].split(".")[0]
+        by_kind[kind] = by_kind.get(kind, 0.0) + row["execution_time"]
+        if kind == "model":
+            models.append((row["execution_time"], row["unique_id"].split(".")[-1]))
+    return {
+        "elapsed_s": run_results["elapsed_time"],
+        "by_kind_s": by_kind,
+        "slowest_models": [{"model": name, "s": s} for s, name in sorted(models)[::-1][:12]],
+    }
 
 
 def _generate(args: argparse.Namespace) -> dict[str, Any]:
