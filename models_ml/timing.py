@@ -244,9 +244,10 @@ class PaymentTimingModel(ClassifierMixin, BaseEstimator):
         matrix = matrix.copy()
         matrix[:, days] = float(self.primary_days)
         trees = self.boosted_trees().with_column_fixed(days, self.primary_days)
+        encoded = self._encoded_values({feature: values for feature, (values, _) in usual.items()})
         what_ifs = [
-            (trees.column(feature), self._encoded_values(feature, values), weights)
-            for feature, (values, weights) in usual.items()
+            (trees.column(feature), encoded[feature], weights)
+            for feature, (_, weights) in usual.items()
         ]
 
         def chunk(rows: np.ndarray) -> np.ndarray:
@@ -294,12 +295,19 @@ class PaymentTimingModel(ClassifierMixin, BaseEstimator):
         """Calibrated P(paid within `primary_days`) from the trees' raw sums."""
         return self._calibrated(self.boosted_trees().probability(raw), self.primary_days)
 
-    def _encoded_values(self, feature: str, values: list[Any]) -> np.ndarray:
-        """`values` of one feature as they appear in the trees' input."""
-        template = {name: np.full(len(values), np.nan) for name in self.numeric_}
-        template |= {name: [MISSING_CATEGORY] * len(values) for name in self.categorical}
-        frame = pd.DataFrame(template).assign(**{feature: values})
-        return self.matrix(frame)[:, self.boosted_trees().column(feature)]
+    def _encoded_values(self, values: dict[str, list[Any]]) -> dict[str, np.ndarray]:
+        """Each feature's (non-empty) `values` as they appear in the trees' input, from one
+        pass of the encoders (which code every column on its own)."""
+        if not values:
+            return {}
+        longest = max(len(column) for column in values.values())
+        frame = {name: np.full(longest, np.nan) for name in self.numeric_}
+        frame |= {name: [MISSING_CATEGORY] * longest for name in self.categorical}
+        for name, column in values.items():
+            frame[name] = [*column, *[column[-1]] * (longest - len(column))]
+        matrix = self.matrix(pd.DataFrame(frame))
+        trees = self.boosted_trees()
+        return {name: matrix[: len(column), trees.column(name)] for name, column in values.items()}
 
     def _calibrated(self, p: np.ndarray, days: int) -> np.ndarray:
         if days in self.calibrators_ and p.size:

@@ -69,24 +69,25 @@ def _in_bitset(bitsets: np.ndarray, row: int, value: int) -> bool:
 def _pruned(tree: TreePredictor, goes_left: dict[int, bool]) -> TreePredictor:
     """`tree` with each node of `goes_left` replaced by the child it sends every row to."""
     nodes = tree.nodes
+    left, right = nodes["left"].tolist(), nodes["right"].tolist()
+    is_leaf = nodes["is_leaf"].tolist()
 
     def resolve(node: int) -> int:
         while node in goes_left:
-            node = int(nodes[node]["left"] if goes_left[node] else nodes[node]["right"])
+            node = left[node] if goes_left[node] else right[node]
         return node
 
     order, pending = [], [resolve(0)]
     while pending:
         node = pending.pop()
         order.append(node)
-        if not nodes[node]["is_leaf"]:
-            pending += [resolve(int(nodes[node]["right"])), resolve(int(nodes[node]["left"]))]
+        if not is_leaf[node]:
+            pending += [resolve(right[node]), resolve(left[node])]
     position = {node: new for new, node in enumerate(order)}
     kept = nodes[order].copy()
-    for new, node in enumerate(order):
-        if not nodes[node]["is_leaf"]:
-            kept["left"][new] = position[resolve(int(nodes[node]["left"]))]
-            kept["right"][new] = position[resolve(int(nodes[node]["right"]))]
+    splits = [new for new, node in enumerate(order) if not is_leaf[node]]
+    kept["left"][splits] = [position[resolve(left[order[new]])] for new in splits]
+    kept["right"][splits] = [position[resolve(right[order[new]])] for new in splits]
     return TreePredictor(kept, tree.binned_left_cat_bitsets, tree.raw_left_cat_bitsets)
 
 
