@@ -12,10 +12,10 @@ The features stream out of DuckDB as Arrow record batches (read on a cursor, a s
 connection to the same database), so memory stays flat however many invoices are open; the
 query also marks each debtor's largest open invoice, the one its factors explain. A batch
 becomes the trees' input without a Python object per row, the whole payment curve comes from
-one pass over the trees on worker threads (models_ml/trees.py, the same figures as
-`predict_cdf`), and its scores go back in one insert from Arrow. The rows of the as-of date
-are deleted and rewritten in one transaction: a re-run replaces them, and a failed run leaves
-the previous scores.
+one walk of each tree per group of grid days, on worker threads (models_ml/trees.py: the same
+figures as `predict_cdf`; docs/decisions.md D43), and the batch's scores go back in one insert
+from Arrow. The rows of the as-of date are deleted and rewritten in one transaction: a re-run
+replaces them, and a failed run leaves the previous scores.
 """
 
 from __future__ import annotations
