@@ -8,7 +8,7 @@ INVOICES ?=
 ENTITIES ?=
 PYTEST_ARGS ?=
 
-.PHONY: setup demo ibm backtest serve test lint format dev clean bench browser
+.PHONY: setup demo ibm backtest serve test lint format dev clean bench bench-pages browser
 
 $(VENV)/.installed: pyproject.toml requirements.lock
 	$(PY) -m venv $(VENV)

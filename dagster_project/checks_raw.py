@@ -12,6 +12,7 @@ warning, never a stop: its metadata names the expectation, the number of rows an
 file lines, never a value (values may be personal data).
 """
 
+import logging
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -35,6 +36,8 @@ from dagster_project.resources import WarehouseResource
 
 # GX sends no usage statistics from here, whatever the context's defaults become.
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+# GX logs each function it registers (hundreds of lines a run): keep only its warnings.
+logging.getLogger("great_expectations").setLevel(logging.WARNING)
 
 CHECK_NAME = "great_expectations"
 LINE = ["_source_file", "_source_row"]

@@ -228,3 +228,19 @@ def test_a_utf16_file_gives_one_clear_file_level_error(tmp_path: Path, codec: st
             "encoding in the source config",
         )
     ]
+
+
+def test_a_file_with_quarantined_rows_warns_with_reasons_but_no_values(
+    landing: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    con = duckdb.connect()
+    with caplog.at_level("INFO", logger="dagster_project.connectors.landing"):
+        load_table(con, DOCUMENTS, landing)
+        load_table(con, DOCUMENTS, landing)
+
+    [warning] = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert warning.startswith("documents: erp/E1/documents.csv quarantined 4 of 6 rows: ")
+    assert "issue_date '…' is not a valid DATE; amount '…' has more decimals" in warning
+    assert "key also at line 2 with different content (1)" in warning
+    assert "2024-13-01" not in warning and "100.005" not in warning
+    assert "documents: 1 files already loaded, skipped" in caplog.messages

@@ -343,6 +343,22 @@ def landing_paths(table: TableSpec, landing_dir: Path) -> list[Path]:
     return sorted({path for pattern in globs for path in landing_dir.glob(pattern)})
 
 
+def quarantine_reasons(con: duckdb.DuckDBPyConnection, table_name: str, source_file: str) -> str:
+    """The file's quarantine reasons with their counts, quoted values masked (personal data)."""
+    rows = con.execute(
+        """
+        select regexp_replace(reason, $quoted, $mask, 'g') as masked, count(*) as n
+        from raw._quarantine
+        where table_name = $table and source_file = $file
+        group by masked
+        order by n desc, masked
+        limit 5
+        """,
+        {"quoted": "'[^']*'", "mask": "'…'", "table": table_name, "file": source_file},
+    ).fetchall()
+    return "; ".join(f"{reason} ({count})" for reason, count in rows)
+
+
 def load_table(
     con: duckdb.DuckDBPyConnection,
     table: TableSpec,
@@ -361,14 +377,26 @@ def load_table(
         result = load_file(con, table, path, landing_dir, dialects)
         loads.append(result)
         if result.skipped:
-            log.info("%s: %s already loaded, skipped", table.name, result.source_file)
-        else:
-            log.info(
-                "%s: %s read %d, loaded %d, quarantined %d",
+            log.debug("%s: %s already loaded, skipped", table.name, result.source_file)
+            continue
+        log.info(
+            "%s: %s read %d, loaded %d, quarantined %d",
+            table.name,
+            result.source_file,
+            result.rows_read,
+            result.rows_loaded,
+            result.rows_quarantined,
+        )
+        if result.rows_quarantined:
+            log.warning(
+                "%s: %s quarantined %d of %d rows: %s (rows and reasons in raw._quarantine)",
                 table.name,
                 result.source_file,
-                result.rows_read,
-                result.rows_loaded,
                 result.rows_quarantined,
+                result.rows_read,
+                quarantine_reasons(con, table.name, result.source_file),
             )
+    skipped = sum(load.skipped for load in loads)
+    if skipped:
+        log.info("%s: %d files already loaded, skipped", table.name, skipped)
     return loads
