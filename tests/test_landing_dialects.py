@@ -190,3 +190,22 @@ def test_parquet_exports_load_and_float_money_is_refused(tmp_path: Path) -> None
     ]
     reason = con.execute("select reason from raw._quarantine").fetchone()[0]
     assert "column amount is DOUBLE: money must be DECIMAL or text" in reason
+
+
+def test_a_file_rejected_under_the_wrong_dialect_loads_once_its_source_is_set(
+    tmp_path: Path,
+) -> None:
+    landing = landing_file(tmp_path, ";", "utf-8-sig", ROWS[:1])
+    con = duckdb.connect()
+    unset = read_dialects(tmp_path / "absent.yml")
+    [rejected] = load_table(con, DOCUMENTS, landing, unset)
+    [again] = load_table(con, DOCUMENTS, landing, unset)
+    assert (rejected.rows_loaded, again.skipped) == (0, True)  # a re-run changes nothing
+
+    dialects = read_dialects(write_config(tmp_path, CONFIG.format(encoding="utf-8")))
+    [loaded] = load_table(con, DOCUMENTS, landing, dialects)
+    [after] = load_table(con, DOCUMENTS, landing, dialects)
+
+    assert (loaded.rows_loaded, loaded.rows_quarantined, after.skipped) == (1, 0, True)
+    assert con.execute("select amount from raw.documents").fetchall() == [(Decimal("1234.56"),)]
+    assert con.execute("select count(*) from raw._load_ledger").fetchone() == (2,)

@@ -47,6 +47,12 @@ class FileLoad:
     skipped: bool = False
 
 
+LEDGER_COLUMNS = (
+    "(source_file, table_name, content_sha256, load_id, rows_read, rows_loaded, "
+    "rows_quarantined, loaded_at, dialect)"
+)
+
+
 def ensure_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
     """Create the raw schema, one table per contract table, and the bookkeeping tables."""
     con.execute("create schema if not exists raw")
@@ -63,10 +69,13 @@ def ensure_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
         """
         create table if not exists raw._load_ledger (
             source_file varchar, table_name varchar, content_sha256 varchar, load_id varchar,
-            rows_read bigint, rows_loaded bigint, rows_quarantined bigint, loaded_at timestamp
+            rows_read bigint, rows_loaded bigint, rows_quarantined bigint, loaded_at timestamp,
+            dialect varchar
         )
         """
     )
+    # Warehouses from before the dialect column (D45) gain it; their rows keep it null.
+    con.execute("alter table raw._load_ledger add column if not exists dialect varchar")
     con.execute(
         """
         create table if not exists raw._quarantine (
@@ -213,15 +222,21 @@ def load_file(
     """Load one landing file in one transaction, or skip it if its content was loaded before."""
     source_file = path.relative_to(landing_dir).as_posix()
     content_hash = _sha256(path)
+    dialect = (dialects or SourceDialects({})).for_file(source_file)
+    # Loaded before: skipped. A file of which no row loaded counts as loaded only under the
+    # same dialect, so one rejected for a wrong delimiter loads once its source is set (D45).
     seen = con.execute(
-        "select count(*) from raw._load_ledger where content_sha256 = ? and table_name = ?",
-        [content_hash, table.name],
+        """
+        select count(*) from raw._load_ledger
+        where content_sha256 = ? and table_name = ?
+            and (rows_loaded > 0 or dialect is not distinct from ?)
+        """,
+        [content_hash, table.name, repr(dialect)],
     ).fetchone()
     if seen and seen[0]:
         return FileLoad(source_file, table.name, 0, 0, 0, skipped=True)
 
     load_id = uuid.uuid4().hex
-    dialect = (dialects or SourceDialects({})).for_file(source_file)
     content = path.read_bytes()
     try:
         return _load_new_file(
@@ -240,8 +255,9 @@ def load_file(
             [load_id, source_file, table.name, reason],
         )
         con.execute(
-            "insert into raw._load_ledger values (?, ?, ?, ?, ?, 0, ?, current_timestamp)",
-            [source_file, table.name, content_hash, load_id, lines, lines],
+            f"insert into raw._load_ledger {LEDGER_COLUMNS} "
+            "values (?, ?, ?, ?, ?, 0, ?, current_timestamp, ?)",
+            [source_file, table.name, content_hash, load_id, lines, lines, repr(dialect)],
         )
         con.execute("commit")
         return FileLoad(source_file, table.name, lines, 0, lines)
@@ -319,7 +335,8 @@ def _load_new_file(
                 [load_id, source_file, table.name, f"no records, and the header lacks {missing}"],
             )
         con.execute(
-            "insert into raw._load_ledger values (?, ?, ?, ?, ?, ?, ?, current_timestamp)",
+            f"insert into raw._load_ledger {LEDGER_COLUMNS} "
+            "values (?, ?, ?, ?, ?, ?, ?, current_timestamp, ?)",
             [
                 source_file,
                 table.name,
@@ -328,6 +345,7 @@ def _load_new_file(
                 rows_read,
                 rows_loaded,
                 rows_read - rows_loaded,
+                repr(dialect),
             ],
         )
         con.execute("commit")

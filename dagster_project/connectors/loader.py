@@ -22,6 +22,7 @@ import duckdb
 import pyarrow as pa
 
 from dagster_project.connectors.landing import (
+    LEDGER_COLUMNS,
     METADATA_COLUMNS,
     FileLoad,
     _sha256,
@@ -119,7 +120,8 @@ def _quarantine_file(
     )
     for table in tables:
         con.execute(
-            "insert into raw._load_ledger values (?, ?, ?, ?, 0, 0, 0, current_timestamp)",
+            f"insert into raw._load_ledger {LEDGER_COLUMNS} "
+            "values (?, ?, ?, ?, 0, 0, 0, current_timestamp, null)",
             [source_file, table.name, content_hash, load_id],
         )
     return [FileLoad(source_file, table.name, 0, 0, 0) for table in tables]
@@ -166,7 +168,8 @@ def load_parsed_file(
             _stage_table(con, table, result, constants or {})
             rows_read, rows_loaded = _append(con, table, source_file, load_id)
             con.execute(
-                "insert into raw._load_ledger values (?, ?, ?, ?, ?, ?, ?, current_timestamp)",
+                f"insert into raw._load_ledger {LEDGER_COLUMNS} "
+                "values (?, ?, ?, ?, ?, ?, ?, current_timestamp, null)",
                 [source_file, table.name, content_hash, load_id, rows_read, rows_loaded,
                  rows_read - rows_loaded],
             )  # fmt: skip
