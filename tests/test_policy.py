@@ -37,6 +37,7 @@ from models_ml.policy import (
     export_reminder_run,
     load_segments,
     run_id_for,
+    segments_without_debtors,
 )
 from models_ml.policy.uplift import prior_uplift
 
@@ -788,3 +789,23 @@ def test_a_run_never_holds_paid_disputed_or_not_overdue_invoices(
     assert sorted(c for (c,) in debtors) == sorted({item.customer_id for item in items})
     exported = {row["customer_id"] for row in _read_csv(run_dir / "reminder_run.csv")}
     assert exported == {customer for customer, _ in reminded}
+
+
+def test_segments_that_took_no_debtor_are_named(con, segments):
+    as_of = date(2023, 10, 16)
+    build_warehouse(
+        con,
+        as_of,
+        [Customer("merlin", country_code="FR")],
+        [Item("INV-151", "merlin", date(2023, 9, 15), "600.00", amount="1000.00")],
+    )
+    merlin = decide(con, segments, as_of)["merlin"]
+    config = load_segments(segments)
+
+    unmatched = segments_without_debtors(con, config, as_of)
+
+    assert merlin["segment"] not in unmatched
+    assert unmatched == [
+        s.name for s in config.segments if not s.is_default and s.name != merlin["segment"]
+    ]
+    assert unmatched  # the fixture has segments merlin does not fall into

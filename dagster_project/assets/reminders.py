@@ -9,7 +9,13 @@ from dagster import AssetExecutionContext, AssetKey, Failure, MaterializeResult,
 from dagster_project.assets.ml import invoice_scores
 from dagster_project.publish import publish_warehouse
 from dagster_project.resources import WarehouseResource
-from models_ml.policy import SegmentsConfigError, decide_actions, export_reminder_run, load_segments
+from models_ml.policy import (
+    SegmentsConfigError,
+    decide_actions,
+    export_reminder_run,
+    load_segments,
+    segments_without_debtors,
+)
 
 # What the decision reads: open items and balances, customers and entities (for the team's
 # country and holidays, and the collection account of the QR code), payment signals, the
@@ -73,6 +79,9 @@ def debtor_actions(
     settings = warehouse.settings()
     with warehouse.connect() as con:
         rows = decide_actions(con, settings.segments_file, settings.as_of_date)
+        unmatched = segments_without_debtors(
+            con, load_segments(settings.segments_file), settings.as_of_date
+        )
         counts = con.execute(
             """
             select reason_code, count(*) from reminders.debtor_actions
@@ -91,6 +100,11 @@ def debtor_actions(
             "select min(source) from reminders.uplift_estimates where as_of_date = ?",
             [settings.as_of_date],
         ).fetchall()
+    if unmatched:
+        context.log.warning(
+            f"segments that took no debtor today: {unmatched}; check their match rules "
+            "(a misspelt division, entity or customer segment matches nothing)"
+        )
     by_reason = {str(reason): int(n) for reason, n in counts}
     by_arm = {str(arm): int(n) for arm, n in arms}
     context.log.info(
@@ -101,6 +115,7 @@ def debtor_actions(
         metadata={
             "rows": rows,
             "uplift_source": str(source[0][0]),
+            "segments_without_debtors": ", ".join(unmatched),
             **{f"reason_{k}": v for k, v in by_reason.items()},
             **{f"arm_{k}": v for k, v in by_arm.items()},
         }

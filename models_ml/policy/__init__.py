@@ -9,7 +9,7 @@ decides, what it hands over and how to simulate it: README.md beside this file.
 """
 
 from models_ml.policy.config import SegmentsConfigError, load_segments
-from models_ml.policy.decide import decide_actions, decide_with_config
+from models_ml.policy.decide import decide_actions, decide_with_config, segments_without_debtors
 from models_ml.policy.export import export_reminder_run
 from models_ml.policy.model import SegmentsConfig
 from models_ml.policy.tables import run_id_for
@@ -22,4 +22,5 @@ __all__ = [
     "export_reminder_run",
     "load_segments",
     "run_id_for",
+    "segments_without_debtors",
 ]

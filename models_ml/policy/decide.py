@@ -273,3 +273,22 @@ def _log_outcome(con: duckdb.DuckDBPyConnection, run_id: str) -> int:
             ", ".join(f"{state} {count}" for state, count in paid),
         )
     return total
+
+
+def segments_without_debtors(
+    con: duckdb.DuckDBPyConnection, config: SegmentsConfig, as_of: date
+) -> list[str]:
+    """The segments with match rules that took no debtor on `as_of`, in file order.
+
+    The schema cannot know the warehouse's divisions, entities or customer segments, so a
+    misspelt value passes validation and its debtors fall through to a later segment; the run
+    names such segments so that a credit manager sees it the same day (D46).
+    """
+    taken = {
+        row[0]
+        for row in con.execute(
+            "select distinct segment from reminders.debtor_actions where as_of_date = ?",
+            [as_of],
+        ).fetchall()
+    }
+    return [s.name for s in config.segments if not s.is_default and s.name not in taken]
