@@ -291,11 +291,12 @@ def run_dbt_build(
     command: str = "build",
     extra_args: list[str] | None = None,
 ) -> dbtRunnerResult:
-    """`dbt build` (or another command) in-process on the warehouse of CM_WAREHOUSE_PATH."""
+    """`dbt build` (or another command, e.g. "docs generate") in-process on the warehouse of
+    CM_WAREHOUSE_PATH."""
     try:
         return dbtRunner().invoke(
             [
-                command,
+                *command.split(),
                 "--project-dir",
                 str(DBT_PROJECT_DIR),
                 "--profiles-dir",

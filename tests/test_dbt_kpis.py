@@ -18,6 +18,7 @@ KPI2 (segment 'kpi_b'):
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
@@ -267,3 +268,28 @@ def test_kpi_dso_agrees_with_the_dso_marts(warehouse: Path) -> None:
         """,
     )
     assert mismatches == []
+
+
+def test_dbt_docs_generate_works_and_every_model_and_column_is_documented(
+    warehouse: Path, tmp_path: Path
+) -> None:
+    """`dbt docs generate` on a built warehouse; the catalog's columns against the YAML docs."""
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("CM_WAREHOUSE_PATH", str(warehouse))
+        result = run_dbt_build(tmp_path, {"as_of_date": AS_OF.isoformat()}, command="docs generate")
+    assert result.success, result.exception
+
+    manifest = json.loads((tmp_path / "target" / "manifest.json").read_text())
+    catalog = json.loads((tmp_path / "target" / "catalog.json").read_text())
+    models = {
+        uid: node for uid, node in manifest["nodes"].items() if node["resource_type"] == "model"
+    }
+    assert len(models) > 40
+    assert [n["name"] for n in models.values() if not n["description"].strip()] == []
+    undocumented = [
+        f"{node['name']}.{column}"
+        for uid, node in models.items()
+        for column in catalog["nodes"][uid]["columns"]
+        if not node["columns"].get(column.lower(), {}).get("description", "").strip()
+    ]
+    assert undocumented == []
