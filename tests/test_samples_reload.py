@@ -93,14 +93,19 @@ def test_reloading_every_sample_changes_no_table(loaded):
     assert repeated == []
 
 
+def load_one_statement(landing: Path, folder: Path) -> duckdb.DuckDBPyConnection:
+    """A fresh warehouse holding only the staged Knab MT940 statement."""
+    [knab] = (landing / "bank").glob("*/knab-*")
+    (folder / "bank" / "E1").mkdir(parents=True)
+    (folder / "bank" / "E1" / knab.name).write_bytes(knab.read_bytes())
+    con = duckdb.connect()
+    load_landing(con, folder)
+    return con
+
+
 def test_the_snapshot_sees_a_changed_value(loaded, tmp_path: Path):
     """The checksum can fail: one amount changed, row counts equal, snapshot differs."""
-    _, landing, _ = loaded
-    [knab] = (landing / "bank").glob("*/knab-*")
-    (tmp_path / "bank" / "E1").mkdir(parents=True)
-    (tmp_path / "bank" / "E1" / knab.name).write_bytes(knab.read_bytes())
-    con = duckdb.connect()
-    load_landing(con, tmp_path)
+    con = load_one_statement(loaded[1], tmp_path)
     before = snapshot(con)
 
     con.execute("update raw.bank_transactions set amount = amount + 0.01")
@@ -139,12 +144,7 @@ def test_the_sample_report_counts_every_format_and_reconciles(loaded):
 
 
 def test_the_report_stops_on_a_load_that_does_not_reconcile(loaded, tmp_path: Path):
-    _, landing, _ = loaded
-    [knab] = (landing / "bank").glob("*/knab-*")
-    (tmp_path / "bank" / "E1").mkdir(parents=True)
-    (tmp_path / "bank" / "E1" / knab.name).write_bytes(knab.read_bytes())
-    con = duckdb.connect()
-    load_landing(con, tmp_path)
+    con = load_one_statement(loaded[1], tmp_path)
     reconcile(con)
 
     con.execute("delete from raw.bank_transactions")

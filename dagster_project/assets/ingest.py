@@ -19,40 +19,12 @@ from dagster import (
     multi_asset,
 )
 
-from dagster_project.connectors.landing import FileLoad, load_table
+from dagster_project.connectors.landing import FileLoad, load_table, unreconciled_files
 from dagster_project.connectors.sources import SOURCES, load_source
 from dagster_project.contract import RAW_TABLES, TABLES
 from dagster_project.resources import WarehouseResource
 
 RECONCILE_CHECK = "loads_reconcile"
-
-_RECONCILE_SQL = """
-    with ledger as (
-        select load_id, source_file, rows_read, rows_loaded, rows_quarantined
-        from raw._load_ledger where table_name = $table
-    ),
-    loaded as (
-        select _load_id as load_id, count(*) as n from raw.{table} group by all
-    ),
-    quarantined as (
-        -- A file quarantined whole has one row without a line; it stands for all its lines.
-        select
-            load_id,
-            count(*) filter (where source_row is not null) as n,
-            bool_or(source_row is null) as has_file_row
-        from raw._quarantine
-        where table_name = $table group by all
-    )
-    select ledger.source_file
-    from ledger
-    left join loaded using (load_id)
-    left join quarantined using (load_id)
-    where ledger.rows_read <> ledger.rows_loaded + ledger.rows_quarantined
-       or coalesce(loaded.n, 0) <> ledger.rows_loaded
-       or coalesce(quarantined.n, 0) <> ledger.rows_quarantined
-          and not coalesce(quarantined.has_file_row and quarantined.n = 0, false)
-    order by 1
-"""
 
 
 def _table_metadata(loads: list[FileLoad]) -> dict[str, int]:
@@ -107,12 +79,7 @@ def raw_tables(
             context.log.info(f"raw.{table.name}: {metadata}")
             yield MaterializeResult(asset_key=AssetKey(["raw", table.name]), metadata=metadata)
 
-            broken = [
-                row[0]
-                for row in con.execute(
-                    _RECONCILE_SQL.format(table=table.name), {"table": table.name}
-                ).fetchall()
-            ]
+            broken = unreconciled_files(con, table.name)
             yield AssetCheckResult(
                 asset_key=AssetKey(["raw", table.name]),
                 check_name=RECONCILE_CHECK,

@@ -418,3 +418,42 @@ def load_table(
     if skipped:
         log.info("%s: %d files already loaded, skipped", table.name, skipped)
     return loads
+
+
+# Per load of one table: the ledger's counts against the rows the raw and quarantine tables
+# hold. A file quarantined whole has one quarantine row without a line, standing for all its
+# lines.
+_UNRECONCILED_SQL = """
+    with ledger as (
+        select load_id, source_file, rows_read, rows_loaded, rows_quarantined
+        from raw._load_ledger where table_name = $table
+    ),
+    loaded as (
+        select _load_id as load_id, count(*) as n from raw.{table} group by all
+    ),
+    quarantined as (
+        select
+            load_id,
+            count(*) filter (where source_row is not null) as n,
+            bool_or(source_row is null) as is_whole_file
+        from raw._quarantine
+        where table_name = $table
+        group by all
+    )
+    select ledger.source_file
+    from ledger
+    left join loaded using (load_id)
+    left join quarantined using (load_id)
+    where ledger.rows_read <> ledger.rows_loaded + ledger.rows_quarantined
+       or coalesce(loaded.n, 0) <> ledger.rows_loaded
+       or (coalesce(quarantined.n, 0) <> ledger.rows_quarantined
+           and not coalesce(quarantined.is_whole_file and quarantined.n = 0, false))
+    order by 1
+"""
+
+
+def unreconciled_files(con: duckdb.DuckDBPyConnection, table_name: str) -> list[str]:
+    """The table's loaded files whose rows read are not loaded + quarantined, or whose raw and
+    quarantine rows differ from the ledger's counts; empty when every load adds up."""
+    query = _UNRECONCILED_SQL.format(table=table_name)
+    return [row[0] for row in con.execute(query, {"table": table_name}).fetchall()]

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import duckdb
 
+from dagster_project.connectors.landing import unreconciled_files
 from dagster_project.connectors.samples import SAMPLES_DIR, load_landing, stage_samples
 from dagster_project.contract import RAW_TABLES
 
@@ -120,37 +121,6 @@ REASONS_SQL = r"""
     order by list_position($formats, format), format, outcome, n desc, reason
 """
 
-# Per load and table: the ledger's counts against the rows the raw and quarantine tables hold.
-# A file quarantined whole has one quarantine row without a line, standing for all its lines.
-RECONCILE_SQL = """
-    with ledger as (
-        select load_id, source_file, rows_read, rows_loaded, rows_quarantined
-        from raw._load_ledger where table_name = $table
-    ),
-    loaded as (
-        select _load_id as load_id, count(*) as n from raw.{table} group by all
-    ),
-    quarantined as (
-        select
-            load_id,
-            count(*) filter (where source_row is not null) as n,
-            bool_or(source_row is null) as is_whole_file
-        from raw._quarantine
-        where table_name = $table
-        group by all
-    )
-    select ledger.source_file
-    from ledger
-    left join loaded using (load_id)
-    left join quarantined using (load_id)
-    where ledger.rows_read <> ledger.rows_loaded + ledger.rows_quarantined
-       or coalesce(loaded.n, 0) <> ledger.rows_loaded
-       or (coalesce(quarantined.n, 0) <> ledger.rows_quarantined
-           and not coalesce(quarantined.is_whole_file and quarantined.n = 0, false))
-    order by 1
-"""
-
-
 FILES_HEADERS = [
     "format", "files read", "files rejected", "files without rows", "rows read", "rows loaded",
     "rows quarantined",
@@ -164,8 +134,7 @@ class ReconcileError(RuntimeError):
 def reconcile(con: duckdb.DuckDBPyConnection) -> None:
     """Raise unless every load of every raw table reconciles with the raw and quarantine rows."""
     for table in RAW_TABLES:
-        query = RECONCILE_SQL.format(table=table.name)
-        broken = [row[0] for row in con.execute(query, {"table": table.name}).fetchall()]
+        broken = unreconciled_files(con, table.name)
         if broken:
             raise ReconcileError(f"raw.{table.name}: loads that do not reconcile: {broken}")
 
