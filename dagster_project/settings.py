@@ -8,6 +8,8 @@ CM_RETRAIN_DAYS sets how often the payment model is trained: a run keeps the mod
 its as-of date when that model learnt from data up to fewer than this many days before it
 (default 7, a week; 0 trains on every run). A credit team's payment behaviour does not change
 from one day to the next, and training is most of a daily run's time at group scale.
+CM_TRAIN_MAX_INVOICES (default 200,000; 0 = no limit): above it, training learns from a sample
+of debtors that holds about that many invoices (docs/decisions.md D49).
 """
 
 from __future__ import annotations
@@ -47,7 +49,7 @@ def _whole_number(name: str, default: int) -> int:
     if not value:
         return default
     if not value.isdigit():
-        raise ValueError(f"{name} must be a whole number of days, 0 or more, got {value!r}")
+        raise ValueError(f"{name} must be a whole number, 0 or more, got {value!r}")
     return int(value)
 
 
@@ -71,6 +73,8 @@ class Settings:
     net_unapplied_credit: bool = False
     # Days a trained payment model is kept before the next run trains again (0: every run).
     retrain_days: int = 7
+    # Above this many invoices the payment model learns from a sample of debtors (D49).
+    train_max_invoices: int = 200_000
 
     @property
     def landing_dir(self) -> Path:
@@ -135,4 +139,5 @@ def get_settings() -> Settings:
         duckdb_memory_limit=os.environ.get("CM_DUCKDB_MEMORY_LIMIT", "8GB"),
         net_unapplied_credit=_flag("CM_NET_UNAPPLIED_CREDIT"),
         retrain_days=_whole_number("CM_RETRAIN_DAYS", 7),
+        train_max_invoices=_whole_number("CM_TRAIN_MAX_INVOICES", 200_000),
     )

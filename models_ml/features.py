@@ -113,7 +113,7 @@ invoices as (
         settled_date - coalesce(due_date, issue_date) as days_late,
         coalesce(is_disputed, false) as is_disputed,
     from marts.fct_invoices
-    where issue_date <= $as_of
+    where issue_date <= $as_of{debtor_sample}
 ),
 
 open_invoices as (
@@ -301,12 +301,25 @@ OPEN_ITEMS_TO_SCORE = f"""
 """
 
 
-def features_sql(population: str = OPEN_INVOICES_AT_T, *, ordered: bool = True) -> str:
+# A debtor is in the sample when DuckDB's hash of its entity and customer ids, in ten-thousandths,
+# falls under the share. hash() is a hundred times cheaper than md5 here; it is stable for the
+# DuckDB version in requirements.lock, and the model card keeps the data hash either way.
+DEBTOR_SAMPLE_FILTER = """
+        and hash(entity_id, customer_id) % 10000 < $sample_per_10k"""
+
+
+def features_sql(
+    population: str = OPEN_INVOICES_AT_T, *, ordered: bool = True, debtor_sample: bool = False
+) -> str:
     """The feature query for a population of invoices; its one parameter is `$as_of`.
 
     `ordered`: rows sorted by entity and document (a stable order for training).
+    `debtor_sample`: only the debtors whose hash falls under the second parameter,
+    `$sample_per_10k`; every feature is per invoice or per debtor, so a sampled debtor's
+    features are exactly those of the full query (tests/test_ml_features.py).
     """
     return FEATURES_SQL.format(
+        debtor_sample=DEBTOR_SAMPLE_FILTER if debtor_sample else "",
         population=population,
         order_by="order by entity_id, document_id" if ordered else "",
         reminder_window=REMINDER_WINDOW_DAYS,

@@ -64,6 +64,10 @@ MIN_CALIBRATION_SHARE = 0.15
 MIN_TRAIN_ROWS = 100
 MIN_TEST_ROWS = 30
 RANDOM_STATE = 0
+# Above this many invoices, training learns from a sample of debtors that holds about as many
+# (docs/decisions.md D49): its cost stops growing with the group.
+DEFAULT_MAX_TRAINING_INVOICES = 200_000
+SAMPLE_SCALE = 10_000
 
 TRAINING_SET_SQL = """
 with
@@ -105,24 +109,50 @@ def monthly_snapshot_dates(
     return [month_end.date() for month_end in month_ends if month_end.date() <= last_usable]
 
 
+def debtor_sample_per_10k(
+    con: duckdb.DuckDBPyConnection, known_by: date, max_invoices: int | None
+) -> int:
+    """The share of debtors (in ten-thousandths) that holds about `max_invoices` of the
+    invoices issued up to `known_by`; the whole (10,000) when there are not more than that."""
+    if max_invoices is None:
+        return SAMPLE_SCALE
+    issued = con.execute(
+        "select count(*) from marts.fct_invoices where issue_date <= $known_by",
+        {"known_by": known_by},
+    ).fetchall()[0][0]
+    if issued <= max_invoices:
+        return SAMPLE_SCALE
+    return max(1, SAMPLE_SCALE * max_invoices // issued)
+
+
 def build_training_set(
-    con: duckdb.DuckDBPyConnection, snapshot_dates: list[date], known_by: date
+    con: duckdb.DuckDBPyConnection,
+    snapshot_dates: list[date],
+    known_by: date,
+    sample_per_10k: int = SAMPLE_SCALE,
 ) -> pd.DataFrame:
     """Features of the invoices open at each snapshot, stacked, with origin and settled date.
 
     An invoice whose origin is on or after `known_by` is left out: nothing is known of it.
+    `sample_per_10k` below 10,000 keeps only that share of the debtors, each with all its
+    invoices and history (`features_sql(debtor_sample=True)`).
     """
     if not snapshot_dates:
         raise InsufficientDataError("no snapshot date has a label known yet: too little history")
-    query = TRAINING_SET_SQL.format(features=features_sql())
-    frames = [con.execute(query, {"as_of": t, "known_by": known_by}).df() for t in snapshot_dates]
+    sampled = sample_per_10k < SAMPLE_SCALE
+    query = TRAINING_SET_SQL.format(features=features_sql(debtor_sample=sampled))
+    params: dict[str, Any] = {"known_by": known_by}
+    if sampled:
+        params["sample_per_10k"] = sample_per_10k
+    frames = [con.execute(query, {**params, "as_of": t}).df() for t in snapshot_dates]
     data = pd.concat(frames, ignore_index=True)
     logger.info(
-        "training set: %d invoice snapshots from %d month ends (%s to %s)",
+        "training set: %d invoice snapshots from %d month ends (%s to %s), %s of the debtors",
         len(data),
         len(snapshot_dates),
         snapshot_dates[0],
         snapshot_dates[-1],
+        f"{sample_per_10k / SAMPLE_SCALE:.2%}" if sampled else "all",
     )
     return data
 
@@ -312,15 +342,21 @@ def train_payment_model(
     *,
     target_days: tuple[int, ...] = DEFAULT_TARGET_DAYS,
     created_at: datetime | None = None,
+    max_invoices: int | None = DEFAULT_MAX_TRAINING_INVOICES,
 ) -> dict[str, Any]:
     """Train, evaluate against the baselines, save, and promote if better; returns the card.
 
     `as_of` is the warehouse's as-of date: outcomes are known up to it. `horizon_days` is the
-    primary target (the one `predict_proba` and `p_paid_within_horizon` answer). The returned
-    card carries `model_id` and `promoted` besides what `metrics.json` holds.
+    primary target (the one `predict_proba` and `p_paid_within_horizon` answer). With more
+    than `max_invoices` invoices (None: no limit), a sample of debtors holding about that many
+    is learnt from and tested on. The returned card carries `model_id` and `promoted` besides
+    what `metrics.json` holds.
     """
     target_days = tuple(sorted({*target_days, horizon_days}))
-    data = build_training_set(con, monthly_snapshot_dates(con, as_of, horizon_days), as_of)
+    sample_per_10k = debtor_sample_per_10k(con, as_of, max_invoices)
+    data = build_training_set(
+        con, monthly_snapshot_dates(con, as_of, horizon_days), as_of, sample_per_10k
+    )
     if data.empty:
         raise InsufficientDataError("no invoice was open at any snapshot with a known label")
     slices = time_split(data, as_of, horizon_days)
@@ -377,6 +413,7 @@ def train_payment_model(
         "data": {
             "data_hash": data_hash,
             "n_snapshot_rows": len(data),
+            "debtor_sample_share": sample_per_10k / SAMPLE_SCALE,
             "n_train": len(fit),
             "n_calibration": len(calibration),
             "n_test": int(test["label"].notna().sum()),

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from ml_fixtures import GroupSpec, hand_made_history, make_history, write_marts
 
-from models_ml.features import FEATURES, build_features
+from models_ml.features import FEATURES, build_features, features_sql
 
 T = date(2024, 6, 30)
 
@@ -107,3 +107,25 @@ def test_missing_categories_are_a_category_of_their_own(hand_made):
     assert set(hand_made["segment"]) == {"unknown"}
     assert set(hand_made["language"]) == {"unknown"}
     assert set(hand_made["division"]) == {"retail"}
+
+
+def test_a_debtor_sample_keeps_each_sampled_debtors_features_exactly(tmp_path, group_history):
+    """Training at group scale learns from a sample of debtors (D49): each sampled debtor comes
+    with all its invoices and history, so its features are those of the full query."""
+    con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
+    write_marts(con, group_history, T)
+    full = build_features(con, T)
+    keys = ["entity_id", "document_id"]
+    sampled = (
+        con.execute(features_sql(debtor_sample=True), {"as_of": T, "sample_per_10k": 3000})
+        .df()
+        .sort_values(keys, ignore_index=True)
+    )
+
+    debtors = full[["entity_id", "customer_id"]].drop_duplicates()
+    assert 0 < sampled["customer_id"].nunique() < len(debtors) * 0.6
+    assert sampled.groupby(["entity_id", "customer_id"]).size().min() >= 1
+    expected = full.merge(
+        sampled[["entity_id", "customer_id"]].drop_duplicates(), on=["entity_id", "customer_id"]
+    ).sort_values(keys, ignore_index=True)
+    pd.testing.assert_frame_equal(sampled, expected)

@@ -15,6 +15,7 @@ from models_ml.registry import CARD_FILE, promoted_model_id
 from models_ml.training import (
     InsufficientDataError,
     build_training_set,
+    debtor_sample_per_10k,
     label_within,
     monthly_snapshot_dates,
     observed_until,
@@ -101,6 +102,22 @@ def test_time_split_sees_each_slice_as_it_was_known_when_the_next_began(group_wa
     assert 0.15 <= len(calibration) / len(data) <= 0.3
 
 
+def test_a_large_group_trains_on_a_sample_of_debtors_holding_about_the_limit(group_warehouse):
+    issued = group_warehouse.execute(
+        "select count(*) from marts.fct_invoices where issue_date <= $t", {"t": AS_OF}
+    ).fetchall()[0][0]
+    assert debtor_sample_per_10k(group_warehouse, AS_OF, None) == 10_000
+    assert debtor_sample_per_10k(group_warehouse, AS_OF, issued) == 10_000
+    share = debtor_sample_per_10k(group_warehouse, AS_OF, issued // 4)
+    assert 2_400 <= share <= 2_500
+
+    snapshots = monthly_snapshot_dates(group_warehouse, AS_OF, 14)
+    full = build_training_set(group_warehouse, snapshots, AS_OF)
+    sampled = build_training_set(group_warehouse, snapshots, AS_OF, share)
+    assert 0.1 < len(sampled) / len(full) < 0.45
+    assert set(sampled["customer_id"]) < set(full["customer_id"])
+
+
 @pytest.fixture(scope="module")
 def first_training(group_warehouse, tmp_path_factory) -> tuple[dict, Path]:
     models_dir = tmp_path_factory.mktemp("models")
@@ -123,6 +140,7 @@ def test_model_ranks_late_payers_below_punctual_ones_and_beats_baselines(first_t
 
     saved = json.loads((models_dir / card["model_id"] / CARD_FILE).read_text())
     assert saved["data"]["n_test"] == model["n_samples"]
+    assert saved["data"]["debtor_sample_share"] == 1.0
     assert saved["horizon_days"] == 14
     window = saved["training_window"]
     assert window["train_snapshots"][1] < window["calibration_start"]

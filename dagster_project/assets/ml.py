@@ -57,7 +57,12 @@ def payment_model(
         return MaterializeResult(metadata=metadata, check_results=[_baselines_check(kept)])
 
     with warehouse.connect() as con:
-        result = train_payment_model(con, settings.models_dir, settings.as_of_date)
+        result = train_payment_model(
+            con,
+            settings.models_dir,
+            settings.as_of_date,
+            max_invoices=settings.train_max_invoices or None,
+        )
     context.log.info(f"trained model {result['model_id']}; promoted: {result.get('promoted')}")
     metadata = {
         **_flat_metrics(result),
