@@ -102,3 +102,29 @@ def test_the_dagster_check_warns_on_the_raw_table(tmp_path, monkeypatch):
     assert documents.metadata["rows_validated"].value == 4
     entities = evaluations[AssetKey(["raw", "entities"])]
     assert entities.passed and entities.metadata["rows_validated"].value == 0
+
+
+def test_the_cast_validation_frame_keeps_every_range_verdict(tmp_path, gx_context):
+    # Amounts are validated as doubles and dates as nanosecond timestamps (D47): a cent above
+    # the limit, a year 9999 or year 1 date (outside pandas' nanosecond range) still fail,
+    # the limit itself and an empty due date still pass.
+    con = duckdb.connect()
+    edges = [
+        "E1,D5,invoice,N5,Jansen BV,2024-02-01,2024-03-02,EUR,1000000000.01,,,false",
+        "E1,D6,credit_note,N6,Jansen BV,2024-02-01,,EUR,-1000000000.01,,D1,false",
+        "E1,D7,invoice,N7,Jansen BV,2024-02-01,2024-03-02,EUR,1000000000.00,,,false",
+        "E1,D8,invoice,N8,Jansen BV,2024-02-01,9999-12-31,EUR,100.00,,,false",
+        "E1,D9,invoice,N9,Jansen BV,0001-01-01,2024-03-02,EUR,100.00,,,false",
+    ]
+    write_documents(tmp_path, "documents.csv", CLEAN + edges)
+    [load] = load_table(con, DOCUMENTS, tmp_path)
+    assert load.rows_loaded == 7
+
+    outcome = validate_new_rows(con, DOCUMENTS, gx_context)
+
+    failed = {(f.column, f.unexpected_count, tuple(f.first_lines)) for f in outcome.failures}
+    assert failed == {
+        ("amount", 2, ("erp/E1/documents.csv:4", "erp/E1/documents.csv:5")),
+        ("due_date", 1, ("erp/E1/documents.csv:7",)),
+        ("issue_date", 1, ("erp/E1/documents.csv:8",)),
+    }
