@@ -110,12 +110,42 @@ def count_data_lines(
     return int(counted[0]) if counted else 0
 
 
+def single_line_layout(text: str) -> int | None:
+    """The number of lines when each record can only sit on its own line, else None.
+
+    That holds without blank lines (DuckDB skips them) and without a carriage return outside a
+    CRLF; whether a quoted field spans lines is told by the record count (see `_read_csv`).
+    """
+    if not text or text[0] in "\r\n" or "\n\n" in text or "\n\r\n" in text:
+        return None
+    if text.count("\r") != text.count("\r\n"):
+        return None
+    return text.count("\n") + (0 if text.endswith("\n") else 1)
+
+
+def _number_lines(con: duckdb.DuckDBPyConnection, text: str, lines: int | None) -> None:
+    """`landing_lines`: each data record's physical line and DuckDB's number for it."""
+    if lines is None:
+        con.execute(LINES_SQL, {"text": text})
+        return
+    con.execute(
+        """
+        create or replace temp table landing_lines as
+        select range as line_number, range as logical_line from range(2, $end)
+        """,
+        {"end": lines + 1},
+    )
+
+
 def _read_csv(con: duckdb.DuckDBPyConnection, path: Path, text: str, dialect: CsvDialect) -> int:
     """`landing_read` (records with source_row) and `landing_rejected` from a CSV file.
 
     Returns the number of records that could not be matched to a line (0 when all could).
+    When every record read or rejected sits on a line of its own (the usual export), line n
+    holds record n - 1 and the lines need not be split out of the text.
     """
-    for name in ("landing_read", "landing_rejected", "reject_errors_scan", "reject_scans_scan"):
+    drop_read(con)
+    for name in ("landing_rejected", "reject_errors_scan", "reject_scans_scan"):
         con.execute(f"drop table if exists {name}")
     with tempfile.TemporaryDirectory(prefix="landing-") as folder:
         readable = path
@@ -134,7 +164,21 @@ def _read_csv(con: duckdb.DuckDBPyConnection, path: Path, text: str, dialect: Cs
             """,
             {"path": str(readable), "delim": dialect.delimiter},
         )
-    con.execute(LINES_SQL, {"text": text})
+    counted = con.execute(
+        """
+        select
+            (select count(*) from landing_records),
+            (select coalesce(max(rowid) - min(rowid) + 1, 0) from landing_records),
+            (select count(distinct line) from reject_errors_scan),
+            (select coalesce(max(line), 0) from reject_errors_scan)
+        """
+    ).fetchone()
+    records, rowid_span, rejected_lines, last_rejected = counted or (0, 0, 0, 0)
+    lines = single_line_layout(text)
+    # Each record takes at least one line: as many records as data lines means one each.
+    if lines is not None and (records + rejected_lines != lines - 1 or last_rejected > lines):
+        lines = None
+    _number_lines(con, text, lines)
     con.execute(
         """
         create temp table landing_rejected as
@@ -147,21 +191,32 @@ def _read_csv(con: duckdb.DuckDBPyConnection, path: Path, text: str, dialect: Cs
         group by landing_lines.line_number
         """
     )
-    con.execute(
-        """
-        create temp table landing_read as
-        with good_lines as (
-            select line_number, row_number() over (order by line_number) as record_index
-            from landing_lines
-            where line_number not in (select source_row from landing_rejected)
-        ),
-        numbered_records as (
-            select row_number() over (order by rowid) as record_index, * from landing_records
+    if lines is not None and not rejected_lines and rowid_span == records:
+        # Row ids run on in file order (from an offset inside a transaction): line = n + 1.
+        con.execute(
+            """
+            create temp view landing_read as
+            select rowid - (select min(rowid) from landing_records) + 2 as source_row, *
+            from landing_records
+            """
         )
-        select good_lines.line_number as source_row, numbered_records.* exclude (record_index)
-        from numbered_records left join good_lines using (record_index)
-        """
-    )
+    else:
+        con.execute(
+            """
+            create temp table landing_read_rows as
+            with good_lines as (
+                select line_number, row_number() over (order by line_number) as record_index
+                from landing_lines
+                where line_number not in (select source_row from landing_rejected)
+            ),
+            numbered_records as (
+                select row_number() over (order by rowid) as record_index, * from landing_records
+            )
+            select good_lines.line_number as source_row, numbered_records.* exclude (record_index)
+            from numbered_records left join good_lines using (record_index)
+            """
+        )
+        con.execute("create temp view landing_read as select * from landing_read_rows")
     unmatched = con.execute(
         """
         select
@@ -169,9 +224,15 @@ def _read_csv(con: duckdb.DuckDBPyConnection, path: Path, text: str, dialect: Cs
             + (select count(*) from landing_rejected where source_row is null)
         """
     ).fetchone()
-    con.execute("drop table landing_records")
     con.execute("drop table landing_lines")
     return int(unmatched[0]) if unmatched else 0
+
+
+def drop_read(con: duckdb.DuckDBPyConnection) -> None:
+    """Drop `landing_read`, a view over the records as read, and the tables behind it."""
+    con.execute("drop view if exists landing_read")
+    for name in ("landing_records", "landing_read_rows"):
+        con.execute(f"drop table if exists {name}")
 
 
 def _read_parquet(con: duckdb.DuckDBPyConnection, path: Path, table: TableSpec) -> None:
@@ -189,16 +250,17 @@ def _read_parquet(con: duckdb.DuckDBPyConnection, path: Path, table: TableSpec) 
                 f"column {column.name} is {kind}: money must be DECIMAL or text, a float "
                 "has already lost exactness"
             )
-    con.execute("drop table if exists landing_read")
+    drop_read(con)
     con.execute("drop table if exists landing_rejected")
     con.execute(
         """
-        create temp table landing_read as
+        create temp table landing_read_rows as
         select file_row_number + 1 as source_row, columns(* exclude (file_row_number))::varchar
         from read_parquet($path, file_row_number = true)
         """,
         {"path": str(path)},
     )
+    con.execute("create temp view landing_read as select * from landing_read_rows")
     con.execute(
         "create temp table landing_rejected (source_row bigint, reason varchar, record json)"
     )
@@ -295,5 +357,5 @@ def read_landing_file(
             formats[column.name] = format_label(column, dialect)
     con.execute("drop table if exists landing_text")
     con.execute(f"create temp table landing_text as select {', '.join(selected)} from landing_read")
-    con.execute("drop table landing_read")
+    drop_read(con)
     return set(header), formats

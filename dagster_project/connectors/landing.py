@@ -181,33 +181,53 @@ def _stage_validated(
     content = ", ".join(
         f"{_quote(c)} := {_quote(c)}" for c in table.column_names if c not in table.delivery_columns
     )
+    key_match = " and ".join(
+        f"keyed.{_quote(k)} is not distinct from repeated.{_quote(k)}" for k in table.key
+    )
     con.execute("drop table if exists landing_checked")
+    # Only a key that occurs more than once needs the content compared: grouping finds those
+    # few, so the bulk of the records is neither sorted nor hashed twice.
     con.execute(
         f"""
         create temp table landing_checked as
-        with hashed as (
-            select
-                *,
-                md5(to_json(struct_pack({record}))::varchar) as row_hash,
-                md5(to_json(struct_pack({content}))::varchar) as content_hash,
-                to_json(struct_pack({record})) as record
-            from landing_text
+        with repeated as (
+            select {key} from landing_text group by all having count(*) > 1
         ),
-        keyed as (
+        repeats as (
             select
-                *,
+                rowid as _row_id,
+                source_row,
+                {key},
+                md5(to_json(struct_pack({content}))::varchar) as content_hash
+            from landing_text as keyed
+            semi join repeated on {key_match}
+        ),
+        firsts as (
+            select
+                _row_id,
+                content_hash,
                 first_value(source_row) over by_key as first_line,
                 first_value(content_hash) over by_key as first_hash
-            from hashed
-            window by_key as (partition by {key} order by source_row)
+            from repeats
+            window by_key as (partition by {key} order by source_row, _row_id)
+        ),
+        conflicts as (
+            select _row_id, first_line from firsts where content_hash <> first_hash
+        ),
+        recorded as (
+            select rowid as _row_id, *, to_json(struct_pack({record})) as record
+            from landing_text
         )
         select
-            * exclude (first_line, first_hash, content_hash),
+            recorded.* exclude (_row_id),
+            md5(record::varchar) as row_hash,
             nullif(concat_ws('; ', {", ".join(checks)},
-                case when content_hash <> first_hash
-                    then 'key also at line ' || first_line || ' with different content' end),
+                case when conflicts.first_line is not null
+                    then 'key also at line ' || conflicts.first_line
+                        || ' with different content' end),
                 '') as reason
-        from keyed
+        from recorded
+        left join conflicts using (_row_id)
         """
     )
 
@@ -306,6 +326,9 @@ def append_staged(
             (select count(*) from landing_checked where reason is null)
         """
     ).fetchone()
+    # Dropped before the commit, which would otherwise store the staged copies as well.
+    for name in ("landing_checked", "landing_text", "landing_rejected"):
+        con.execute(f"drop table {name}")
     return (int(counts[0]), int(counts[1])) if counts else (0, 0)
 
 
