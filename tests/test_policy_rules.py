@@ -8,6 +8,7 @@ phone tasks on weekends and holidays, and the re-check of payment signals at han
 from __future__ import annotations
 
 import csv
+import json
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -119,6 +120,41 @@ def test_an_earlier_run_counts_as_a_contact(con, segments, tmp_path):
     anna = decide(con, segments, AS_OF)["anna"]
 
     assert anna["reason_code"] == "quiet_period"
+
+
+def test_a_phone_task_without_a_number_is_a_written_reminder_that_renders(con, segments, tmp_path):
+    # Found at 10M invoices in the benchmark: the phone step fell back to e-mail but kept the
+    # phone_task template, which no written channel has, and the export stopped.
+    monday = date(2024, 7, 8)
+    build_warehouse(
+        con,
+        monday,
+        [Customer("big", has_phone=False), Customer("callable")],
+        [
+            Item("B-1", "big", ago(10, monday), "20000.00"),
+            Item("C-1", "callable", ago(10, monday), "20000.00"),
+        ],
+        scores=[Score("B-1", "big", 0.3), Score("C-1", "callable", 0.3)],
+    )
+
+    actions = decide(con, segments, monday)
+    run_dir = export_reminder_run(con, tmp_path, monday)
+
+    assert (actions["callable"]["action"], actions["callable"]["template"]) == (
+        "phone_task",
+        "phone_task",
+    )
+    big = actions["big"]
+    assert (big["action"], big["channel"], big["escalation"], big["template"]) == (
+        "remind",
+        "email",
+        "phone_task",
+        "reminder",
+    )
+    lines = (run_dir / "messages.jsonl").read_text(encoding="utf-8").splitlines()
+    messages = {m["customer_id"]: m for m in map(json.loads, lines)}
+    assert (messages["big"]["channel"], messages["callable"]["channel"]) == ("email", "phone")
+    assert messages["big"]["subject"] and "B-1" in messages["big"]["body"]
 
 
 # --- arrangements -------------------------------------------------------------------------

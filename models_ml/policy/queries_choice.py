@@ -391,7 +391,12 @@ final as (
         end as action,
         decided.step_level,
         decided.escalation,
-        case when decided.channel is not null then decided.template end as template,
+        -- a phone task that fell back to a written channel (no phone number) is a reminder
+        case
+            when decided.channel is null then null
+            when decided.template = 'phone_task' and decided.channel <> 'phone' then 'reminder'
+            else decided.template
+        end as template,
         decided.channel,
         decided.tone,
         -- the customer's language, else the country's, else the default: the first one the
