@@ -44,6 +44,9 @@ logging.getLogger("great_expectations").setLevel(logging.WARNING)
 CHECK_NAME = "great_expectations"
 LINE = ["_source_file", "_source_row"]
 FIRST_LINES = 5
+# Rows per frame handed to GX: pandas holds each text value as a Python object, so a frame of
+# every row of a 10M-invoice group's first load took gigabytes (D50).
+BATCH_ROWS = 1_000_000
 # One document, payment or bank entry above a billion in any currency is a loading error.
 AMOUNT_LIMIT = 1_000_000_000
 EARLIEST = datetime(1990, 1, 1)
@@ -230,43 +233,108 @@ def _failure(result: Any) -> Failure:
     )
 
 
-def validate_frame(context: Any, table: TableSpec, frame: pd.DataFrame) -> list[Failure]:
-    """Run the table's suite on a frame of its rows; the failed expectations, in suite order."""
+def _frame_results(
+    context: Any, table: TableSpec, frames: Iterator[pd.DataFrame]
+) -> list[Failure | None]:
+    """The suite on each frame in turn, merged: per expectation (in suite order) None when
+    every frame passed it, else its failure with the counts summed and the first lines in
+    frame order."""
     import great_expectations as gx
 
     source = context.data_sources.add_or_update_pandas(f"raw_{table.name}")
     asset = source.add_dataframe_asset(f"{table.name}_new_rows")
-    batch = asset.add_batch_definition_whole_dataframe("new_rows").get_batch(
-        batch_parameters={"dataframe": frame}
-    )
+    definition = asset.add_batch_definition_whole_dataframe("new_rows")
     suite = gx.ExpectationSuite(name=f"raw_{table.name}", expectations=raw_suite(table))
-    outcome = batch.validate(
-        suite,
-        result_format={
-            "result_format": "SUMMARY",
-            "unexpected_index_column_names": LINE,
-            "partial_unexpected_count": FIRST_LINES,
-        },
+    merged: list[Failure | None] = [None] * len(suite.expectations)
+    for frame in frames:
+        outcome = definition.get_batch(batch_parameters={"dataframe": frame}).validate(
+            suite,
+            result_format={
+                "result_format": "SUMMARY",
+                "unexpected_index_column_names": LINE,
+                "partial_unexpected_count": FIRST_LINES,
+            },
+        )
+        for position, result in enumerate(outcome.results):
+            if not result.success:
+                merged[position] = _merge(merged[position], _failure(result))
+    return merged
+
+
+def _merge(earlier: Failure | None, later: Failure) -> Failure:
+    """One expectation's failure over two frames, the earlier frame's lines first."""
+    if earlier is None:
+        return later
+    counts = (earlier.unexpected_count, later.unexpected_count)
+    return Failure(
+        expectation=earlier.expectation,
+        column=earlier.column,
+        unexpected_count=None if None in counts else sum(c or 0 for c in counts),
+        first_lines=(earlier.first_lines + later.first_lines)[:FIRST_LINES],
+        error=earlier.error or later.error,
     )
-    return [_failure(result) for result in outcome.results if not result.success]
+
+
+def validate_frame(context: Any, table: TableSpec, frame: pd.DataFrame) -> list[Failure]:
+    """Run the table's suite on a frame of its rows; the failed expectations, in suite order."""
+    return [f for f in _frame_results(context, table, iter([frame])) if f is not None]
+
+
+def _file_batches(
+    con: duckdb.DuckDBPyConnection, table: TableSpec, loads: list[str], batch_rows: int
+) -> list[list[str]]:
+    """The new rows' files in name order, cut into runs of about `batch_rows` rows; a file is
+    never split, so every row of a file line is in the same frame (the uniqueness check)."""
+    sizes = con.execute(
+        f"select coalesce(_source_file, '') as file, count(*) from raw.{table.name} "
+        "where list_contains($loads, _load_id) group by file order by file",
+        {"loads": loads},
+    ).fetchall()
+    batches: list[list[str]] = []
+    rows_in_last = 0
+    for name, rows in sizes:
+        if not batches or rows_in_last + rows > batch_rows:
+            batches.append([])
+            rows_in_last = 0
+        batches[-1].append(name)
+        rows_in_last += rows
+    return batches
 
 
 def validate_new_rows(
-    con: duckdb.DuckDBPyConnection, table: TableSpec, context: Any | None = None
+    con: duckdb.DuckDBPyConnection,
+    table: TableSpec,
+    context: Any | None = None,
+    batch_rows: int = BATCH_ROWS,
 ) -> SuiteOutcome:
-    """Validate the rows of the table's loads not validated before, and record those loads."""
+    """Validate the rows of the table's loads not validated before, and record those loads.
+
+    The rows go to GX a frame of about `batch_rows` rows at a time (whole files), so memory
+    stays flat however large the first load of a group is; the verdicts are those of one
+    frame with every row."""
     con.execute(LEDGER_DDL)
     loads = [row[0] for row in con.execute(NEW_LOADS, {"table": table.name}).fetchall()]
     if not loads:
         return SuiteOutcome(table.name, 0, 0, 0, [])
 
     columns = ", ".join(_as_validated(table, name) for name in suite_columns(table))
-    frame = con.execute(
-        f"select {columns} from raw.{table.name} where list_contains($loads, _load_id) "
-        "order by _source_file, _source_row",
-        {"loads": loads},
-    ).df()
-    failures = validate_frame(context or _context(), table, frame)
+    validated = 0
+
+    def frames() -> Iterator[pd.DataFrame]:
+        nonlocal validated
+        for files in _file_batches(con, table, loads, batch_rows):
+            frame = con.execute(
+                f"select {columns} from raw.{table.name} "
+                "where list_contains($loads, _load_id) "
+                "and list_contains($files, coalesce(_source_file, '')) "
+                "order by _source_file, _source_row",
+                {"loads": loads, "files": files},
+            ).df()
+            validated += len(frame)
+            yield frame
+
+    results = _frame_results(context or _context(), table, frames())
+    failures = [failure for failure in results if failure is not None]
 
     con.execute(
         "insert into raw._expectation_ledger "
@@ -275,7 +343,7 @@ def validate_new_rows(
         f"  from raw.{table.name} where list_contains($loads, _load_id) group by _load_id)",
         {"table": table.name, "loads": loads, "failed": len(failures)},
     )
-    return SuiteOutcome(table.name, len(frame), len(loads), len(raw_suite(table)), failures)
+    return SuiteOutcome(table.name, validated, len(loads), len(raw_suite(table)), failures)
 
 
 def _check_result(outcome: SuiteOutcome) -> AssetCheckResult:

@@ -128,3 +128,30 @@ def test_the_cast_validation_frame_keeps_every_range_verdict(tmp_path, gx_contex
         ("due_date", 1, ("erp/E1/documents.csv:7",)),
         ("issue_date", 1, ("erp/E1/documents.csv:8",)),
     }
+
+
+def test_frames_of_a_few_files_give_the_verdicts_of_one_frame(tmp_path, gx_context):
+    # GX sees the new rows a batch of whole files at a time (D50): counts add up and the first
+    # lines stay in file order, as when every row is in one frame.
+    suspect = [*SUSPECT, "E1,D5,invoice,N5,Jansen BV,2024-02-01,2024-03-02,usd,1.00,,,false"]
+    files = [CLEAN, suspect, suspect[::-1], CLEAN[::-1], suspect[1:]]  # no two alike
+    for number, lines in enumerate(files, start=1):
+        write_documents(tmp_path, f"documents_{number}.csv", lines)
+    outcomes = []
+    for batch_rows in (1_000_000, 4, 1):
+        con = duckdb.connect()
+        load_table(con, DOCUMENTS, tmp_path)
+        outcomes.append(validate_new_rows(con, DOCUMENTS, gx_context, batch_rows=batch_rows))
+
+    whole, few, single = outcomes
+    assert whole.rows_validated == few.rows_validated == single.rows_validated == 12
+    assert whole.failures == few.failures == single.failures
+    currency = next(f for f in whole.failures if f.column == "currency")
+    assert currency.unexpected_count == 5
+    assert currency.first_lines == [
+        "erp/E1/documents_2.csv:2",
+        "erp/E1/documents_2.csv:4",
+        "erp/E1/documents_3.csv:2",
+        "erp/E1/documents_3.csv:4",
+        "erp/E1/documents_5.csv:3",
+    ]
