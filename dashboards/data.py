@@ -146,6 +146,18 @@ def has_table(warehouse: Warehouse, name: str) -> bool:
 
 
 @st.cache_data(show_spinner=False)
+def columns(warehouse: Warehouse, schema: str, table: str) -> tuple[str, ...]:
+    """The table's column names in order; empty when it does not exist (an older run's
+    layout may lack or name a column differently)."""
+    sql = """
+        select column_name from information_schema.columns
+        where table_schema = $schema and table_name = $table
+        order by ordinal_position
+    """
+    return tuple(query(warehouse, sql, {"schema": schema, "table": table})["column_name"])
+
+
+@st.cache_data(show_spinner=False)
 def entities(warehouse: Warehouse, access: Access) -> pd.DataFrame:
     """The entities the user may see, with the attributes the filters offer."""
     sql = """

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import pandas as pd
 import streamlit as st
@@ -61,6 +61,7 @@ def money_table(
     base_columns: Iterable[str] = (),
     base_currency: str | None = None,
     max_rows: int = MAX_ROWS_SHOWN,
+    total_rows: int | None = None,
     **dataframe_options: object,
 ) -> None:
     """A table that prints money with separators and currency, counts with separators, shares
@@ -68,7 +69,8 @@ def money_table(
 
     `currency` applies to every money column; `currency_column` names a column that holds each
     row's currency instead; `base_columns` are amounts in `base_currency` beside them. Long
-    tables show their first rows; the downloads hold them all.
+    tables show their first rows; the downloads hold them all. `total_rows` is the length of
+    the whole list when `frame` holds only its first rows.
     """
     shown = frame.head(max_rows)
     columns = [column for column in money_columns if column in shown.columns]
@@ -95,9 +97,10 @@ def money_table(
         elif pd.api.types.is_datetime64_any_dtype(series.dtype):
             styled = styled.format(_timestamp, subset=[column])
     st.dataframe(styled, hide_index=True, placeholder=MISSING, **dataframe_options)
-    if len(frame) > len(shown):
+    total = max(total_rows or 0, len(frame))
+    if total > len(shown):
         st.caption(
-            f"Showing the first {count(len(shown))} of {count(len(frame))} rows; "
+            f"Showing the first {count(len(shown))} of {count(total)} rows; "
             "the downloads hold them all."
         )
 
@@ -114,12 +117,19 @@ def _timestamp(value: pd.Timestamp) -> str:
     return MISSING if pd.isna(value) else f"{value:%Y-%m-%d %H:%M:%S}"
 
 
-def downloads(frame: pd.DataFrame, name: str, key: str) -> None:
-    """CSV and Excel downloads of `frame`: plain numbers, no separators, one header row."""
+def downloads(frame: pd.DataFrame | Callable[[], pd.DataFrame], name: str, key: str) -> None:
+    """CSV and Excel downloads of `frame`: plain numbers, no separators, one header row.
+
+    `frame` may be a function that reads it: it is then called only when a button is clicked,
+    so a long list costs the page nothing until someone downloads it."""
+
+    def read() -> pd.DataFrame:
+        return frame() if callable(frame) else frame
+
     with st.container(horizontal=True):
         st.download_button(
             "CSV",
-            data=lambda: csv_bytes(frame),
+            data=lambda: csv_bytes(read()),
             file_name=f"{name}.csv",
             mime="text/csv",
             key=f"{key}_csv",
@@ -129,7 +139,7 @@ def downloads(frame: pd.DataFrame, name: str, key: str) -> None:
         )
         st.download_button(
             "Excel",
-            data=lambda: excel_bytes(frame),
+            data=lambda: excel_bytes(read()),
             file_name=f"{name}.xlsx",
             mime=EXCEL_MIME,
             key=f"{key}_xlsx",

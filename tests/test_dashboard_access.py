@@ -246,7 +246,8 @@ def test_filters_cannot_widen_access_in_sql(published):
     assert overview.aging_by_entity(warehouse, scope).empty
     assert overview.receivables_summary(warehouse, scope)["debtor_count"].iloc[0] == 0
     assert debtor.accounts(warehouse, scope, "GD-01").empty
-    assert reminders.debtor_actions(warehouse, scope).empty
+    assert reminders.action_summary(warehouse, scope).empty
+    assert reminders.action_rows(warehouse, scope, in_run=True).empty
     assert quality.quarantine(warehouse, scope).empty
     assert dso.kpi_trend(warehouse, scope).empty
 

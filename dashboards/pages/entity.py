@@ -158,14 +158,13 @@ def _debtors(page: PageContext, scope: Scope, entity_id: str) -> None:
 
 def _actions(page: PageContext, scope: Scope) -> None:
     st.subheader("Today's reminder run")
-    actions = reminders.debtor_actions(page.warehouse, scope)
+    actions = reminders.actions_by(page.warehouse, scope, ("action", "channel"), False)
     if actions.empty:
         widgets.empty("No reminder decisions for this entity on the as-of date.")
         return
     summary = (
-        actions.assign(channel=actions["channel"].fillna("–"))
-        .groupby(["action", "channel"], as_index=False)
-        .agg(debtors=("customer_id", "count"), amount_due_base=("amount_due_base", "sum"))
+        actions.assign(channel=actions["channel"].replace("none", "–"))
+        .sort_values(["action", "channel"])
         .rename(
             columns={
                 "action": "Action",

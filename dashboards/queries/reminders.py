@@ -13,7 +13,7 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
-from dashboards.data import Scope, Warehouse, has_table, query, scoped
+from dashboards.data import Scope, Warehouse, columns, has_table, query, scoped
 
 # The rendered messages (text, payment link, EPC QR image) are written by the reminder export
 # beside the run's files; the page previews them when they are there.
@@ -22,6 +22,15 @@ MESSAGES_FILE = "messages.jsonl"
 
 # The policy renamed the amount columns (overdue_amount became amount_due); both layouts read.
 _RENAMED = {"overdue_amount": "amount_due", "overdue_amount_base": "amount_due_base"}
+# The columns a row of the lists holds, when the run has them.
+ROW_COLUMNS = (
+    "entity_id", "customer_id", "customer_type", "segment", "score_band",
+    "p_paid_within_horizon", "experiment_arm", "action", "reason_code", "channel", "tone",
+    "offer", "language", "invoice_count", "amount_due", "currency", "amount_due_base",
+    "expected_value_base", "max_days_past_due", "document_ids",
+)  # fmt: skip
+IN_RUN = "action <> 'none'"
+HELD_BACK = "action = 'none'"
 
 
 def current_layout(actions: pd.DataFrame) -> pd.DataFrame:
@@ -31,30 +40,114 @@ def current_layout(actions: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-@st.cache_data(show_spinner=False)
-def debtor_actions(warehouse: Warehouse, scope: Scope) -> pd.DataFrame:
-    """Every decided debtor of the as-of date's run, in the run or not, largest amount first.
-
-    `action` is 'none' for a debtor held back; anything else (remind, phone task, hand-over)
-    is in the run.
-    """
-    if not has_table(warehouse, "reminders.debtor_actions"):
-        return pd.DataFrame()
-    sql = scoped("""
-        select d.*, c.customer_type
-        from reminders.debtor_actions as d
-        inner join scoped_customers as c
-            on c.entity_id = d.entity_id and c.customer_id = d.customer_id
-        where d.as_of_date = $as_of_date
-        order by d.entity_id, d.customer_id
+def _actions_cte(warehouse: Warehouse) -> str | None:
+    """`actions`: the scope's decided debtors of the as-of date in the current layout, or None
+    when the warehouse has no decisions. Everything below is summed or cut in DuckDB: at group
+    scale the run decides hundreds of thousands of debtors, too many to carry to the page."""
+    present = set(columns(warehouse, "reminders", "debtor_actions"))
+    if not present:
+        return None
+    renames = [
+        f"{old} as {new}" for old, new in _RENAMED.items() if old in present and new not in present
+    ]
+    rename = f" rename ({', '.join(renames)})" if renames else ""
+    return scoped(f"""
+        , actions as (
+            select d.*{rename}, c.customer_type
+            from reminders.debtor_actions as d
+            inner join scoped_customers as c
+                on c.entity_id = d.entity_id and c.customer_id = d.customer_id
+            where d.as_of_date = $as_of_date
+        )
     """)
-    actions = current_layout(query(warehouse, sql, scope.params()))
-    return actions.sort_values(
-        ["amount_due_base", "entity_id", "customer_id"],
-        ascending=[False, True, True],
-        na_position="last",
-        kind="stable",
-    ).reset_index(drop=True)
+
+
+def has_expected_value(warehouse: Warehouse) -> bool:
+    """Runs written before the policy priced its actions have no expected value."""
+    return "expected_value_base" in columns(warehouse, "reminders", "debtor_actions")
+
+
+@st.cache_data(show_spinner=False)
+def action_summary(warehouse: Warehouse, scope: Scope) -> pd.DataFrame:
+    """One row: the run id, debtors decided, in the run and held back, the amount due in the
+    run and, where the run has it, the expected cash. Empty without decisions."""
+    actions = _actions_cte(warehouse)
+    if actions is None:
+        return pd.DataFrame()
+    expected = (
+        f"sum(expected_value_base) filter (where {IN_RUN})"
+        if has_expected_value(warehouse)
+        else "null::decimal(18, 2)"
+    )
+    sql = f"""{actions}
+        select
+            min(run_id) as run_id,
+            count(*) as decided,
+            count(*) filter (where {IN_RUN}) as in_run,
+            count(*) filter (where {HELD_BACK}) as held_back,
+            coalesce(sum(amount_due_base) filter (where {IN_RUN}), 0) as amount_due_base,
+            {expected} as expected_value_base
+        from actions
+        having count(*) > 0
+    """
+    return query(warehouse, sql, scope.params())
+
+
+@st.cache_data(show_spinner=False)
+def actions_by(
+    warehouse: Warehouse, scope: Scope, fields: tuple[str, ...], in_run_only: bool = True
+) -> pd.DataFrame:
+    """Debtors and amount due per combination of `fields` (an empty value as 'none'), most
+    debtors first."""
+    actions = _actions_cte(warehouse)
+    if actions is None:
+        return pd.DataFrame(columns=[*fields, "debtors", "amount_due_base"])
+    keys = ", ".join(f"coalesce({field}, 'none') as {field}" for field in fields)
+    sql = f"""{actions}
+        select {keys}, count(*) as debtors, sum(amount_due_base) as amount_due_base
+        from actions
+        where {IN_RUN if in_run_only else "true"}
+        group by all
+        order by debtors desc, {", ".join(fields)}
+    """
+    return query(warehouse, sql, scope.params())
+
+
+@st.cache_data(show_spinner=False)
+def held_back_by_reason(warehouse: Warehouse, scope: Scope) -> pd.DataFrame:
+    """Debtors held back and their amount due per reason code, most debtors first."""
+    actions = _actions_cte(warehouse)
+    if actions is None:
+        return pd.DataFrame(columns=["reason_code", "debtors", "amount_due_base"])
+    sql = f"""{actions}
+        select reason_code, count(*) as debtors, sum(amount_due_base) as amount_due_base
+        from actions
+        where {HELD_BACK}
+        group by reason_code
+        order by debtors desc, reason_code
+    """
+    return query(warehouse, sql, scope.params())
+
+
+@st.cache_data(show_spinner=False)
+def action_rows(
+    warehouse: Warehouse, scope: Scope, in_run: bool, limit: int | None = None
+) -> pd.DataFrame:
+    """The decided debtors in the run (or held back), largest amount due first; the first
+    `limit` of them, or all (for the downloads)."""
+    actions = _actions_cte(warehouse)
+    if actions is None:
+        return pd.DataFrame()
+    present = {*columns(warehouse, "reminders", "debtor_actions"), *_RENAMED.values()}
+    selected = ", ".join(c for c in ROW_COLUMNS if c in present or c == "customer_type")
+    sql = f"""{actions}
+        select {selected}
+        from actions
+        where {IN_RUN if in_run else HELD_BACK}
+        order by amount_due_base desc nulls last, entity_id, customer_id
+        {"limit $limit" if limit is not None else ""}
+    """
+    return query(warehouse, sql, {**scope.params(), "limit": limit})
 
 
 @st.cache_data(show_spinner=False)
