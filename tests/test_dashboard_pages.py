@@ -23,6 +23,7 @@ from dashboard_fixtures import (
 
 from dagster_project.settings import REPO_ROOT
 from dashboards import data
+from dashboards.queries import debtor as debtor_queries
 from dashboards.queries import reminders
 
 
@@ -86,6 +87,28 @@ def test_debtor_page_shows_a_group_debtor_at_every_entity(published):
     assert [row["Number"] for row in settled] == ["INV-D0", "INV-N9"]
     contacts = table(app, 3)
     assert [row["Channel"] for row in contacts] == ["phone", "email"]
+
+
+def test_the_debtor_picker_lists_the_largest_and_finds_the_rest(published):
+    """A group has hundreds of thousands of debtors: the picker offers the largest, the debtor
+    a link names, and what the search finds (D51)."""
+    warehouse = data.published_warehouse()
+    scope = data.Scope(data.Access(None), data.as_of_dates(warehouse)[0])
+    every = debtor_queries.debtors(warehouse, scope, limit=1000)
+    assert len(every) > 3 and every["matching"].eq(len(every)).all()
+    smallest = every["debtor"].iloc[-1]
+
+    top = debtor_queries.debtors(warehouse, scope, limit=2, wanted=smallest)
+    assert top["debtor"].tolist() == [*every["debtor"].head(2), smallest]
+    found = debtor_queries.debtors(warehouse, scope, search="gd-0", limit=1000)
+    assert found["debtor"].tolist() == [d for d in every["debtor"] if "GD-0" in d]
+
+    app = open_page(signed_in("cfo"), "debtor")
+    app.text_input(key="debtor_page_search").set_value("nl01").run()
+    options = app.selectbox(key="debtor_page_debtor").options
+    assert options and all("NL01" in option for option in options)
+    app.text_input(key="debtor_page_search").set_value("nobody").run()
+    assert "No debtor with an open balance matches" in app.info[0].value
 
 
 def test_segments_page_validates_the_shipped_file(published):

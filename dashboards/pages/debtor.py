@@ -17,6 +17,8 @@ from dashboards.queries import debtor as queries
 from dashboards.vocabulary import reason_text
 
 TITLE = "Debtor"
+# Debtors offered in the picker at once: a group has hundreds of thousands (D51).
+PICKER_LIMIT = 500
 
 
 def render(page: PageContext) -> None:
@@ -24,11 +26,24 @@ def render(page: PageContext) -> None:
     if not widgets.has_selection(page):
         return
 
-    debtors = queries.debtors(page.warehouse, page.scope)
+    wanted = st.query_params.get("debtor") or ""
+    search = st.text_input(
+        "Find a debtor",
+        key="debtor_page_search",
+        placeholder="part of a group debtor id or of entity / customer",
+    ).strip()
+    # A debtor named in the link stays offered unless the user searches for another.
+    debtors = queries.debtors(
+        page.warehouse, page.scope, search, PICKER_LIMIT, "" if search else wanted
+    )
     if debtors.empty:
-        widgets.empty("No debtor has an open balance in the selected entities.")
+        widgets.empty(
+            f"No debtor with an open balance matches “{search}” in the selected entities."
+            if search
+            else "No debtor has an open balance in the selected entities."
+        )
         return
-    debtor = _pick(page, debtors)
+    debtor = _pick(page, debtors, wanted, search)
     accounts = queries.accounts(page.warehouse, page.scope, debtor)
     if accounts.empty:
         widgets.empty("This debtor has no account in the selected entities.")
@@ -44,7 +59,7 @@ def render(page: PageContext) -> None:
     _contacts(page, debtor)
 
 
-def _pick(page: PageContext, debtors: pd.DataFrame) -> str:
+def _pick(page: PageContext, debtors: pd.DataFrame, wanted: str, search: str) -> str:
     currency = page.group_currency
     labels = {
         row.debtor: f"{row.debtor} · {money(row.open_balance_base, currency)} open"
@@ -52,14 +67,21 @@ def _pick(page: PageContext, debtors: pd.DataFrame) -> str:
         for row in debtors.itertuples()
     }
     options = list(labels)
-    wanted = st.query_params.get("debtor")
-    return st.selectbox(
-        "Debtor (largest open balance first; type to search)",
+    chosen = st.selectbox(
+        "Debtor (largest open balance first)",
         options,
         index=options.index(wanted) if wanted in labels else 0,
         format_func=labels.get,
         key="debtor_page_debtor",
     )
+    matching = debtors["matching"].max()
+    if pd.notna(matching) and int(matching) > PICKER_LIMIT:
+        which = f"debtors matching “{search}”" if search else "debtors with an open balance"
+        st.caption(
+            f"The {count(PICKER_LIMIT)} largest of {count(matching)} {which}; "
+            "type part of a debtor's id above to find another."
+        )
+    return chosen
 
 
 def _metrics(

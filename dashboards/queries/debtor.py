@@ -26,22 +26,47 @@ _ACCOUNTS = """
 
 
 @st.cache_data(show_spinner=False)
-def debtors(warehouse: Warehouse, scope: Scope) -> pd.DataFrame:
-    """Every debtor with an open balance in scope, largest first, for the debtor picker."""
+def debtors(
+    warehouse: Warehouse, scope: Scope, search: str = "", limit: int = 500, wanted: str = ""
+) -> pd.DataFrame:
+    """The debtors with an open balance in scope whose name holds `search` (any case), largest
+    first: the first `limit` of them, and `wanted` whatever its rank, for the debtor picker.
+    `matching` is how many match in all; a group has hundreds of thousands of debtors, too
+    many to list."""
     sql = scoped("""
-        select
-            coalesce(c.group_debtor_id, b.entity_id || ' / ' || b.customer_id) as debtor,
-            count(distinct b.entity_id) as entity_count,
-            sum(b.open_balance_base) as open_balance_base,
-            sum(b.overdue_amount_base) as overdue_amount_base,
-        from marts.customer_balances as b
-        inner join scoped_customers as c
-            on c.entity_id = b.entity_id and c.customer_id = b.customer_id
-        where b.as_of_date = $as_of_date
-        group by debtor
+        , balances as (
+            select
+                coalesce(c.group_debtor_id, b.entity_id || ' / ' || b.customer_id) as debtor,
+                count(distinct b.entity_id) as entity_count,
+                sum(b.open_balance_base) as open_balance_base,
+                sum(b.overdue_amount_base) as overdue_amount_base,
+            from marts.customer_balances as b
+            inner join scoped_customers as c
+                on c.entity_id = b.entity_id and c.customer_id = b.customer_id
+            where b.as_of_date = $as_of_date
+            group by debtor
+        ),
+
+        matching as (
+            select *, count(*) over () as matching
+            from balances
+            where contains(lower(debtor), lower($search))
+        ),
+
+        listed as (
+            select * from matching
+            order by open_balance_base desc, debtor
+            limit $limit
+        )
+
+        select * from listed
+        union
+        select *, null as matching from balances
+        where debtor = $wanted and debtor not in (select debtor from listed)
         order by open_balance_base desc, debtor
     """)
-    return query(warehouse, sql, scope.params())
+    params = {**scope.params(), "search": search, "limit": limit, "wanted": wanted}
+    return query(warehouse, sql, params)
 
 
 @st.cache_data(show_spinner=False)
