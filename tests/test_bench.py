@@ -19,6 +19,7 @@ from typing import Any
 import duckdb
 import pytest
 
+from dagster_project.bench.__main__ import _kept_sizes
 from dagster_project.bench.reference import compare, time_product_aging
 from dagster_project.bench.report import STAGES, TARGETS, growth
 from dagster_project.bench.run import parse_size
@@ -212,3 +213,29 @@ def test_sizes_and_growth() -> None:
     assert pair["factors"]["invoices"] == 10
     assert pair["factors"]["load.wall_s"] == 2.5
     assert pair["factors"]["main_job_s"] == 2.5
+
+
+def test_a_run_of_some_sizes_keeps_the_others_of_the_earlier_report(
+    bench_run: tuple[Path, dict[str, Any]], tmp_path: Path
+) -> None:
+    _, report = bench_run
+    (size,) = report["sizes"]
+    assert size["commit"] and size["measured_at"].endswith("UTC")
+    earlier = {**report, "sizes": [size, {**size, "label": "1m", "target_invoices": 10**6}]}
+    (tmp_path / "report.json").write_text(json.dumps(earlier))
+
+    kept = _kept_sizes(tmp_path, ["2k"], report["machine"])
+
+    assert [s["label"] for s in kept] == ["1m"]
+    assert _kept_sizes(tmp_path, ["2k"], "another machine") == []
+    (tmp_path / "report.json").write_text("{not json")
+    assert _kept_sizes(tmp_path, ["2k"], report["machine"]) == []
+
+
+def test_bad_sizes_are_refused_before_anything_runs(tmp_path: Path) -> None:
+    command = [sys.executable, "-m", "dagster_project.bench", "--out", str(tmp_path)]
+    for sizes in ("2k,abc", "0", ","):
+        done = subprocess.run([*command, "--sizes", sizes], capture_output=True, text=True)
+        assert done.returncode == 2, sizes
+        assert "size" in done.stderr.splitlines()[-1]
+    assert not any(tmp_path.iterdir())

@@ -102,7 +102,9 @@ def _size_markdown(size: dict[str, Any]) -> list[str]:
         f"## {size['label']}: {counts['invoices']:,} invoices, {counts['documents']:,} documents, "
         f"{counts['allocations']:,} allocations, {counts['open_items']:,} open items",
         "",
-        f"Load average (1, 5, 15 min) before: {size['load_before']}, after: {size['load_after']}.",
+        f"Measured {size.get('measured_at', 'at an unrecorded time')} at commit "
+        f"{size.get('commit', 'unknown')}. Load average (1, 5, 15 min) before: "
+        f"{size['load_before']}, after: {size['load_after']}.",
         "",
         "| stage | wall (s) | in job (s) | peak memory (MiB) |",
         "|---|---:|---:|---:|",
@@ -115,7 +117,9 @@ def _size_markdown(size: dict[str, Any]) -> list[str]:
         )
     daily = size["daily"]
     lines += [
-        f"| **main job (load to publish)** | {_f(summary['figures']['main_job_s'])} | | "
+        f"| **main job (load to publish)** | "
+        f"{_f(sum(size['stages'][name]['wall_s'] for name in JOB_STAGES))} | "
+        f"{_f(summary['figures']['main_job_s'])} | "
         f"{_f(summary['figures']['main_job_peak_mb'], 0)} |",
         f"| daily run (+{daily['delivery']['documents']:,} documents, "
         f"+{daily['delivery']['allocations']:,} payments) | {_f(daily['wall_s'])} | "

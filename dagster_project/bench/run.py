@@ -7,9 +7,10 @@ import logging
 import os
 import platform
 import shutil
+import subprocess
 import sys
 from dataclasses import asdict
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -119,6 +120,7 @@ def run_size(label: str, out_dir: Path, page_repeat: int) -> dict[str, Any]:
     env = _stage_env(data_dir, as_of.isoformat())
     settings = _with_env(env)
     size: dict[str, Any] = {"label": label, "target_invoices": invoices, "entities": entities}
+    size["commit"], size["measured_at"] = commit(), datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     size["load_before"] = [round(value, 2) for value in os.getloadavg()]
 
     sizing = ("--invoices", str(invoices), "--entities", str(entities))
@@ -145,6 +147,28 @@ def run_size(label: str, out_dir: Path, page_repeat: int) -> dict[str, Any]:
     size["load_after"] = [round(value, 2) for value in os.getloadavg()]
     size["summary"] = summarise(size)
     return size
+
+
+def commit() -> str:
+    """The checkout's commit (with "+changes" when the tree differs from it), or "unknown"."""
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        changed = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return f"{head}+changes" if changed else head
 
 
 def machine() -> str:
