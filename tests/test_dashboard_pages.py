@@ -108,7 +108,12 @@ def test_the_debtor_picker_lists_the_largest_and_finds_the_rest(published):
     options = app.selectbox(key="debtor_page_debtor").options
     assert options and all("NL01" in option for option in options)
     app.text_input(key="debtor_page_search").set_value("nobody").run()
-    assert "No debtor with an open balance matches" in app.info[0].value
+    assert "No debtor with open items matches" in app.info[0].value
+
+    linked = signed_in("cfo")
+    linked.query_params["debtor"] = "BE01 / C999"
+    open_page(linked, "debtor")
+    assert "BE01 / C999 has no open items" in linked.warning[0].value
 
 
 def test_segments_page_validates_the_shipped_file(published):

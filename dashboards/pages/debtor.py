@@ -38,9 +38,9 @@ def render(page: PageContext) -> None:
     )
     if debtors.empty:
         widgets.empty(
-            f"No debtor with an open balance matches “{search}” in the selected entities."
+            f"No debtor with open items matches “{search}” in the selected entities."
             if search
-            else "No debtor has an open balance in the selected entities."
+            else "No debtor has open items in the selected entities."
         )
         return
     debtor = _pick(page, debtors, wanted, search)
@@ -67,6 +67,11 @@ def _pick(page: PageContext, debtors: pd.DataFrame, wanted: str, search: str) ->
         for row in debtors.itertuples()
     }
     options = list(labels)
+    if wanted and not search and wanted not in labels:
+        st.warning(
+            f"{wanted} has no open items in the selected entities (or is not a debtor of "
+            "them); showing the largest debtor instead."
+        )
     chosen = st.selectbox(
         "Debtor (largest open balance first)",
         options,
@@ -76,7 +81,7 @@ def _pick(page: PageContext, debtors: pd.DataFrame, wanted: str, search: str) ->
     )
     matching = debtors["matching"].max()
     if pd.notna(matching) and int(matching) > PICKER_LIMIT:
-        which = f"debtors matching “{search}”" if search else "debtors with an open balance"
+        which = f"debtors matching “{search}”" if search else "debtors with open items"
         st.caption(
             f"The {count(PICKER_LIMIT)} largest of {count(matching)} {which}; "
             "type part of a debtor's id above to find another."

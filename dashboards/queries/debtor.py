@@ -29,10 +29,10 @@ _ACCOUNTS = """
 def debtors(
     warehouse: Warehouse, scope: Scope, search: str = "", limit: int = 500, wanted: str = ""
 ) -> pd.DataFrame:
-    """The debtors with an open balance in scope whose name holds `search` (any case), largest
-    first: the first `limit` of them, and `wanted` whatever its rank, for the debtor picker.
-    `matching` is how many match in all; a group has hundreds of thousands of debtors, too
-    many to list."""
+    """The debtors with open items in scope (a credit balance too) whose name holds `search`
+    (any case), largest balance first: the first `limit` of them, and `wanted` whatever its
+    rank, for the debtor picker. `matching` is how many match in all; a group has hundreds of
+    thousands of debtors, too many to list."""
     sql = scoped("""
         , balances as (
             select
