@@ -1,7 +1,7 @@
 """The benchmark: for each size, generate the demo group into OUT/<size> (emptied first), run
 and measure every stage, the aging reference, scoring, the dashboard pages and a daily run,
 and write OUT/report.md and OUT/report.json. 100k and 1m take about 8 minutes on two idle
-cores, 10m about 40 minutes and 30 GB of disk. See README.md, "Benchmark"."""
+cores, 10m about 45 minutes and 20 GB of disk. See README.md, "Benchmark"."""
 
 from __future__ import annotations
 
