@@ -40,69 +40,90 @@ payable as (
     where document_type in ('invoice', 'debit_note')
 ),
 
-candidates as (
+-- One document per reference and entity, the lowest id on a tie: grouped once here rather than
+-- ranking every (event, candidate) pair, which at 10M events was a window over 12M rows.
+by_payment_reference as (
     select
-        happened.provider,
-        happened.event_id,
-        payable.document_id,
-        1 as match_priority,
-        'payment_reference' as matched_on
-    from happened
-    inner join payable
-        on
-            happened.entity_id = payable.entity_id
-            and happened.invoice_reference = payable.payment_reference
-    union all
-    select
-        happened.provider,
-        happened.event_id,
-        payable.document_id,
-        2 as match_priority,
-        'document_number' as matched_on
-    from happened
-    inner join payable
-        on
-            happened.entity_id = payable.entity_id
-            and happened.invoice_reference = payable.document_number
+        entity_id,
+        payment_reference,
+        min(document_id) as document_id
+    from payable
+    where payment_reference is not null
+    group by entity_id, payment_reference
 ),
 
-best_matches as (
-    select *
-    from (
-        select
-            *,
-            row_number() over (
-                partition by provider, event_id
-                order by match_priority, document_id
-            ) as match_rank
-        from candidates
-    ) as ranked
-    where match_rank = 1
+by_document_number as (
+    select
+        entity_id,
+        document_number,
+        min(document_id) as document_id
+    from payable
+    where document_number is not null
+    group by entity_id, document_number
 ),
 
 matched as (
     select
         happened.*,
-        best_matches.document_id,
-        best_matches.matched_on
+        coalesce(by_payment_reference.document_id, by_document_number.document_id)
+            as document_id,
+        case
+            when by_payment_reference.document_id is not null then 'payment_reference'
+            when by_document_number.document_id is not null then 'document_number'
+        end as matched_on
     from happened
-    left join best_matches
+    left join by_payment_reference
         on
-            happened.provider = best_matches.provider
-            and happened.event_id = best_matches.event_id
+            happened.entity_id = by_payment_reference.entity_id
+            and happened.invoice_reference = by_payment_reference.payment_reference
+    left join by_document_number
+        on
+            happened.entity_id = by_document_number.entity_id
+            and happened.invoice_reference = by_document_number.document_number
+),
+
+-- The last paid event per document and per transaction, as aggregates joined back (two window
+-- passes over every event before). Unmatched events (no document) form one group per entity,
+-- as a window's partition would.
+document_paid as (
+    select
+        entity_id,
+        document_id,
+        max(event_at) as document_last_paid_at
+    from matched
+    where status = 'paid'
+    group by entity_id, document_id
+),
+
+transaction_paid as (
+    select
+        entity_id,
+        document_id,
+        provider,
+        transaction_id,
+        max(event_at) as transaction_last_paid_at
+    from matched
+    where status = 'paid'
+    group by entity_id, document_id, provider, transaction_id
 ),
 
 with_last_paid as (
     select
-        *,
-        status in ('refunded', 'charged_back', 'reversed') as is_undo,
-        max(case when status = 'paid' then event_at end) over (
-            partition by entity_id, document_id
-        ) as document_last_paid_at,
-        max(case when status = 'paid' then event_at end) over (
-            partition by entity_id, document_id, provider, transaction_id
-        ) as transaction_last_paid_at
+        matched.*,
+        matched.status in ('refunded', 'charged_back', 'reversed') as is_undo,
+        document_paid.document_last_paid_at,
+        transaction_paid.transaction_last_paid_at
     from matched
+    left join document_paid
+        on
+            matched.entity_id is not distinct from document_paid.entity_id
+            and matched.document_id is not distinct from document_paid.document_id
+    left join transaction_paid
+        on
+            matched.entity_id is not distinct from transaction_paid.entity_id
+            and matched.document_id is not distinct from transaction_paid.document_id
+            and matched.provider = transaction_paid.provider
+            and matched.transaction_id is not distinct from transaction_paid.transaction_id
 ),
 
 candidacy as (
