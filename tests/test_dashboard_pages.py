@@ -106,14 +106,23 @@ def test_the_debtor_picker_lists_the_largest_and_finds_the_rest(published):
     app = open_page(signed_in("cfo"), "debtor")
     app.text_input(key="debtor_page_search").set_value("nl01").run()
     options = app.selectbox(key="debtor_page_debtor").options
-    assert options and all("NL01" in option for option in options)
+    # NL01's own customers, and the group debtor with an account there
+    assert [option.split(" · ")[0] for option in options] == ["GD-01", "NL01 / C001"]
     app.text_input(key="debtor_page_search").set_value("nobody").run()
     assert "No debtor with open items matches" in app.info[0].value
 
     linked = signed_in("cfo")
     linked.query_params["debtor"] = "BE01 / C999"
     open_page(linked, "debtor")
-    assert "BE01 / C999 has no open items" in linked.warning[0].value
+    assert "`BE01 / C999` has no open items" in linked.warning[0].value
+
+    member = signed_in("cfo")  # an account of group debtor GD-01 opens the group
+    member.query_params["debtor"] = "DE01 / C201"
+    open_page(member, "debtor")
+    assert not member.warning
+    assert member.selectbox(key="debtor_page_debtor").value == "GD-01"
+    found = debtor_queries.debtors(warehouse, scope, search="de01 / c2", limit=1000)
+    assert "GD-01" in found["debtor"].tolist()
 
 
 def test_segments_page_validates_the_shipped_file(published):

@@ -67,15 +67,18 @@ def _pick(page: PageContext, debtors: pd.DataFrame, wanted: str, search: str) ->
         for row in debtors.itertuples()
     }
     options = list(labels)
-    if wanted and not search and wanted not in labels:
+    # The link may name the debtor or one of its accounts (a group debtor's member).
+    linked = debtors.loc[debtors["is_wanted"], "debtor"].tolist()
+    if wanted and not search and not linked:
+        shown = wanted.replace("`", "")  # as code: a link's text is never read as markdown
         st.warning(
-            f"{wanted} has no open items in the selected entities (or is not a debtor of "
+            f"`{shown}` has no open items in the selected entities (or is not a debtor of "
             "them); showing the largest debtor instead."
         )
     chosen = st.selectbox(
         "Debtor (largest open balance first)",
         options,
-        index=options.index(wanted) if wanted in labels else 0,
+        index=options.index(linked[0]) if linked else 0,
         format_func=labels.get,
         key="debtor_page_debtor",
     )

@@ -29,10 +29,11 @@ _ACCOUNTS = """
 def debtors(
     warehouse: Warehouse, scope: Scope, search: str = "", limit: int = 500, wanted: str = ""
 ) -> pd.DataFrame:
-    """The debtors with open items in scope (a credit balance too) whose name holds `search`
-    (any case), largest balance first: the first `limit` of them, and `wanted` whatever its
-    rank, for the debtor picker. `matching` is how many match in all; a group has hundreds of
-    thousands of debtors, too many to list."""
+    """The debtors with open items in scope (a credit balance too) whose name or one of whose
+    accounts ("entity / customer") holds `search` (any case), largest balance first: the first
+    `limit` of them, and the one `wanted` names (itself or one of its accounts) whatever its
+    rank, marked `is_wanted`, for the debtor picker. `matching` is how many match in all; a
+    group has hundreds of thousands of debtors, too many to list."""
     sql = scoped("""
         , balances as (
             select
@@ -40,6 +41,7 @@ def debtors(
                 count(distinct b.entity_id) as entity_count,
                 sum(b.open_balance_base) as open_balance_base,
                 sum(b.overdue_amount_base) as overdue_amount_base,
+                list(b.entity_id || ' / ' || b.customer_id) as accounts,
             from marts.customer_balances as b
             inner join scoped_customers as c
                 on c.entity_id = b.entity_id and c.customer_id = b.customer_id
@@ -47,10 +49,20 @@ def debtors(
             group by debtor
         ),
 
-        matching as (
-            select *, count(*) over () as matching
+        named as (
+            select
+                * exclude (accounts),
+                debtor = $wanted or list_contains(accounts, $wanted) as is_wanted,
+                contains(lower(debtor), lower($search))
+                or len(list_filter(accounts, lambda a: contains(lower(a), lower($search)))) > 0
+                    as is_found,
             from balances
-            where contains(lower(debtor), lower($search))
+        ),
+
+        matching as (
+            select * exclude (is_found), count(*) over () as matching
+            from named
+            where is_found
         ),
 
         listed as (
@@ -60,9 +72,9 @@ def debtors(
         )
 
         select * from listed
-        union
-        select *, null as matching from balances
-        where debtor = $wanted and debtor not in (select debtor from listed)
+        union all
+        select * exclude (is_found), null as matching from named
+        where is_wanted and debtor not in (select debtor from listed)
         order by open_balance_base desc, debtor
     """)
     params = {**scope.params(), "search": search, "limit": limit, "wanted": wanted}
