@@ -275,11 +275,6 @@ def _merge(earlier: Failure | None, later: Failure) -> Failure:
     )
 
 
-def validate_frame(context: Any, table: TableSpec, frame: pd.DataFrame) -> list[Failure]:
-    """Run the table's suite on a frame of its rows; the failed expectations, in suite order."""
-    return [f for f in _frame_results(context, table, iter([frame])) if f is not None]
-
-
 def _file_batches(
     con: duckdb.DuckDBPyConnection, table: TableSpec, loads: list[str], batch_rows: int
 ) -> list[list[str]]:
